@@ -1,0 +1,20 @@
+"""Planning knowledge of data: layer kinds, project files, loading, the Bazhong dataset."""
+
+import logging
+
+from layers.catalog import KINDS, LayerKind, get_kind
+from layers.loader import LoadedLayer, LoadedProject, load_project
+from layers.project import Project, read_project
+
+__all__ = [
+    "KINDS",
+    "LayerKind",
+    "LoadedLayer",
+    "LoadedProject",
+    "Project",
+    "get_kind",
+    "load_project",
+    "read_project",
+]
+
+logging.getLogger("layers").addHandler(logging.NullHandler())

@@ -1,0 +1,30 @@
+"""Writing loaded layers back out."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from geo.io import write_layers
+from layers.loader import LoadedProject
+
+
+def write_loaded_layers(
+    loaded: LoadedProject, path: str | os.PathLike, *, overwrite: bool = False
+) -> Path:
+    """Write every loaded layer into one GeoPackage, one layer per kind, named by the kind.
+
+    Parameters
+    ----------
+    loaded : LoadedProject
+    path : str or os.PathLike
+        Output ``.gpkg``.
+    overwrite : bool, default False
+        Replace an existing file.
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    frames = {kind: layer.frame for kind, layer in loaded.layers.items()}
+    return write_layers(frames, path, overwrite=overwrite)

@@ -1,0 +1,65 @@
+"""The inventory of a loaded project: what each layer is and measures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import shapely
+
+from geo.crs import to_crs
+from geo.units import m2_to_km2, m2_to_wanmu
+from layers.loader import LoadedLayer, LoadedProject
+
+
+def _crs_label(crs: Any) -> str:
+    crs = to_crs(crs)
+    epsg = crs.to_epsg(min_confidence=70)
+    return f"EPSG:{epsg}" if epsg else crs.name
+
+
+def _source_label(layer: LoadedLayer, base: Path) -> str:
+    spec = layer.spec
+    path = spec.path.relative_to(base) if spec.path.is_relative_to(base) else spec.path
+    return f"{path.as_posix()}:{spec.layer}" if spec.layer else path.as_posix()
+
+
+def layer_row(layer: LoadedLayer, base: Path) -> dict[str, Any]:
+    """Inventory of one layer, as a JSON-ready dict.
+
+    Keys: ``kind``, ``title``, ``source``, ``driver``, ``source_crs``,
+    ``features`` (after repair), ``features_read``, ``repaired``,
+    ``dropped``, ``area_km2`` and ``area_wanmu`` (ellipsoidal; None for line
+    layers), ``length_km`` (line layers), ``stored_area_field``,
+    ``stored_area_unit``, ``stored_area_off`` (features whose stored area is
+    more than 1 % off the computed one) and ``notes``. ``source`` is relative
+    to ``base`` (the project file's folder) when the file lies inside it.
+    """
+    frame = layer.frame
+    polygon = layer.kind.family == "polygon"
+    area_m2 = float(frame["area_m2"].sum()) if polygon else None
+    length_km = None if polygon else float(shapely.length(frame.geometry.values).sum() / 1000.0)
+    return {
+        "kind": layer.kind.name,
+        "title": layer.kind.title,
+        "source": _source_label(layer, base),
+        "driver": layer.driver,
+        "source_crs": _crs_label(layer.source_crs),
+        "features": len(frame),
+        "features_read": layer.features_read,
+        "repaired": layer.repaired,
+        "dropped": layer.dropped,
+        "area_km2": None if area_m2 is None else round(float(m2_to_km2(area_m2)), 4),
+        "area_wanmu": None if area_m2 is None else round(float(m2_to_wanmu(area_m2)), 4),
+        "length_km": None if length_km is None else round(length_km, 3),
+        "stored_area_field": layer.field_sources.get("area"),
+        "stored_area_unit": layer.stored_area_unit,
+        "stored_area_off": layer.stored_area_off,
+        "notes": list(layer.notes),
+    }
+
+
+def inventory(loaded: LoadedProject) -> list[dict[str, Any]]:
+    """Inventory rows of every layer, in project order."""
+    base = loaded.project.path.parent
+    return [layer_row(layer, base) for layer in loaded.layers.values()]

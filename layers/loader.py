@@ -1,0 +1,313 @@
+"""Load a project: every layer read, repaired, mapped and in one working CRS."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS
+
+from geo.area import ellipsoidal_area
+from geo.crs import CGCS2000, resolve_source_crs, to_crs, transformer, working_crs_for
+from geo.errors import ProjectError
+from geo.io import read_vector
+from geo.repair import REPAIR_LOG_COLUMNS, repair_geometries
+from geo.units import SQUARE_METRES
+from layers.catalog import FieldSpec, LayerKind, get_kind
+from layers.project import LayerSpec, Project
+
+logger = logging.getLogger(__name__)
+
+_SAMPLE_GEOMETRIES = 5000
+_TRUE = {"true", "1", "t", "y", "yes", "是", "√", "●"}
+_FALSE = {"false", "0", "f", "n", "no", "否", "", "none", "nan", "○"}
+#: Relative difference beyond which a stored area is reported as off.
+STORED_AREA_TOLERANCE = 0.01
+
+
+@dataclass
+class LoadedLayer:
+    """One layer as loaded.
+
+    Attributes
+    ----------
+    spec : LayerSpec
+        Where it came from.
+    kind : LayerKind
+    frame : geopandas.GeoDataFrame
+        Standard fields first (``id``, ``name`` … as the kind defines them),
+        then ``area_m2`` (ellipsoidal, computed) for polygon layers,
+        ``source_fid`` and the source's other attributes; in the working CRS.
+    driver : str
+        GDAL driver (or ``"GeoParquet"``).
+    source_crs : pyproj.CRS
+        The CRS the coordinates were read in.
+    notes : list of str
+        Decisions taken on the way (CRS, encoding, derived fields).
+    repair_log : pandas.DataFrame
+        One row per repaired or dropped feature.
+    features_read : int
+    stored_area_unit : str or None
+        Unit of the stored area field, judged from its values.
+    stored_area_off : int or None
+        Features whose stored area differs from the computed one by more
+        than :data:`STORED_AREA_TOLERANCE`.
+    field_sources : dict of str to str
+        Standard field → the source field it was read from.
+    """
+
+    spec: LayerSpec
+    kind: LayerKind
+    frame: gpd.GeoDataFrame
+    driver: str
+    source_crs: CRS
+    notes: list[str] = field(default_factory=list)
+    repair_log: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=REPAIR_LOG_COLUMNS)
+    )
+    features_read: int = 0
+    stored_area_unit: str | None = None
+    stored_area_off: int | None = None
+    field_sources: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def repaired(self) -> int:
+        """Kept features whose geometry was changed."""
+        kept = self.repair_log.loc[self.repair_log["action"] != "dropped", "feature"]
+        return int(kept.nunique())
+
+    @property
+    def dropped(self) -> int:
+        """Features dropped for having no usable geometry."""
+        return int((self.repair_log["action"] == "dropped").sum())
+
+
+@dataclass
+class LoadedProject:
+    """Every layer of a project, loaded."""
+
+    project: Project
+    crs: CRS
+    layers: dict[str, LoadedLayer]
+
+    @property
+    def repair_log(self) -> pd.DataFrame:
+        """The repair logs of all layers, one table."""
+        logs = [layer.repair_log.assign(kind=kind) for kind, layer in self.layers.items()]
+        logs = [log for log in logs if len(log)]
+        if not logs:
+            return pd.DataFrame(columns=["kind", *REPAIR_LOG_COLUMNS])
+        return pd.concat(logs, ignore_index=True)[["kind", *REPAIR_LOG_COLUMNS]]
+
+    def frame(self, kind: str) -> gpd.GeoDataFrame:
+        """The loaded features of one kind."""
+        return self.layers[kind].frame
+
+
+def _sample_xy(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    step = max(1, geoms.size // _SAMPLE_GEOMETRIES)
+    coords = shapely.get_coordinates(geoms[::step])
+    return coords[:, 0], coords[:, 1]
+
+
+def _source_column(spec: LayerSpec, fs: FieldSpec, columns: list[str]) -> str | None:
+    if fs.name in spec.fields:
+        wanted = spec.fields[fs.name]
+        if wanted not in columns:
+            raise ProjectError(
+                f"{spec.source}: field map says {fs.name} = {wanted!r}, but the layer has no "
+                f"field {wanted!r}; its fields are: {', '.join(columns)}"
+            )
+        return wanted
+    by_upper = {c.upper(): c for c in columns}
+    for candidate in (fs.name, *fs.aliases):
+        if candidate.upper() in by_upper:
+            return by_upper[candidate.upper()]
+    return None
+
+
+def _convert(values: pd.Series, fs: FieldSpec, spec: LayerSpec) -> pd.Series:
+    if fs.dtype == "str":
+        return values.map(lambda v: None if pd.isna(v) else str(v).strip()).astype(object)
+    if fs.dtype == "float":
+        converted = pd.to_numeric(values, errors="coerce")
+        bad = converted.isna() & values.notna()
+        if bad.any():
+            fid = values.index[bad][0]
+            raise ProjectError(
+                f"{spec.source} feature {fid}: {fs.name} ({values.name}) is "
+                f"{values[fid]!r}, not a number"
+            )
+        return converted.astype("float64")
+    text = values.map(lambda v: "" if pd.isna(v) else str(v).strip().lower())
+    unknown = ~text.isin(_TRUE | _FALSE)
+    if unknown.any():
+        fid = text.index[unknown][0]
+        raise ProjectError(
+            f"{spec.source} feature {fid}: {fs.name} ({values.name}) is {values[fid]!r}; "
+            "expected yes/no (是/否, true/false, 1/0)"
+        )
+    return text.isin(_TRUE)
+
+
+def _map_fields(
+    frame: gpd.GeoDataFrame, spec: LayerSpec, kind: LayerKind
+) -> tuple[dict[str, pd.Series], dict[str, str]]:
+    columns = [c for c in frame.columns if c != frame.geometry.name]
+    mapped: dict[str, pd.Series] = {}
+    used: dict[str, str] = {}
+    for fs in kind.all_fields:
+        column = _source_column(spec, fs, columns)
+        if column is None:
+            if fs.required:
+                raise ProjectError(
+                    f"{spec.source}: {kind.name} needs field {fs.name!r} ({fs.title}); none of "
+                    f"{', '.join(fs.aliases)} is present (fields: {', '.join(columns)}); "
+                    f'map it with fields = {{ {fs.name} = "..." }}'
+                )
+            continue
+        values = _convert(frame[column], fs, spec)
+        if fs.allowed is not None:
+            bad = values.notna() & ~values.isin(fs.allowed)
+            if bad.any():
+                fid = values.index[bad][0]
+                raise ProjectError(
+                    f"{spec.source} feature {fid}: {fs.name} ({column}) is {values[fid]!r}; "
+                    f"expected one of {', '.join(fs.allowed)} ({int(bad.sum())} features)"
+                )
+        mapped[fs.name] = values
+        used[fs.name] = column
+    return mapped, used
+
+
+def _read_layer(spec: LayerSpec) -> tuple[LoadedLayer, gpd.GeoDataFrame]:
+    kind = get_kind(spec.kind)
+    source = read_vector(spec.path, spec.layer, encoding=spec.encoding, where=spec.where)
+    frame = source.frame
+    notes = []
+    if source.encoding_how and source.encoding_how != "ascii":
+        notes.append(f"text read as {source.encoding} ({source.encoding_how})")
+
+    declared = to_crs(spec.crs) if spec.crs else frame.crs
+    x, y = _sample_xy(frame.geometry.values[~frame.geometry.isna().to_numpy()])
+    crs, note = resolve_source_crs(declared, x, y, source=spec.source)
+    if note:
+        notes.append(note)
+
+    mapped, used = _map_fields(frame, spec, kind)
+    repaired = repair_geometries(
+        frame.geometry.values, family=kind.family, source=spec.source, feature_ids=frame.index
+    )
+    data = pd.DataFrame(mapped, index=frame.index)
+    if "id" not in data:
+        data.insert(0, "id", frame.index.astype(str))
+    if kind.name == "parks" and "chemical" not in data:
+        kinds = data.get("kind", pd.Series("", index=data.index)).fillna("")
+        data["chemical"] = kinds.str.contains("化工")
+        notes.append("no chemical-park field; chemical = kind contains 化工")
+    data["source_fid"] = frame.index
+    extra = [c for c in frame.columns if c not in used.values() and c != frame.geometry.name]
+    extra = [c for c in extra if c not in data.columns]
+    data = pd.concat([data, frame[extra]], axis=1).loc[repaired.keep]
+    loaded_frame = gpd.GeoDataFrame(
+        data.reset_index(drop=True), geometry=repaired.geometries, crs=crs
+    )
+    layer = LoadedLayer(
+        spec=spec,
+        kind=kind,
+        frame=loaded_frame,
+        driver=source.driver,
+        source_crs=crs,
+        notes=notes,
+        repair_log=repaired.log,
+        features_read=len(frame),
+        field_sources=used,
+    )
+    if len(loaded_frame) == 0:
+        logger.warning("%s: %s has no features", spec.source, kind.name)
+    return layer, loaded_frame
+
+
+def _lonlat_bounds(frame: gpd.GeoDataFrame) -> np.ndarray:
+    bounds = frame.total_bounds
+    return np.asarray(
+        transformer(frame.crs, to_crs(CGCS2000)).transform_bounds(*bounds), dtype="float64"
+    )
+
+
+def _stored_area_check(layer: LoadedLayer) -> None:
+    frame = layer.frame
+    if "area" not in frame or frame["area"].isna().all() or len(frame) == 0:
+        return
+    stored = frame["area"].to_numpy(dtype="float64")
+    computed = frame["area_m2"].to_numpy()
+    ok = np.isfinite(stored) & (computed > 0)
+    if not ok.any():
+        return
+    ratio = np.median(stored[ok] / computed[ok])
+    unit = min(SQUARE_METRES, key=lambda u: abs(np.log(ratio * SQUARE_METRES[u])))
+    stored_m2 = stored * SQUARE_METRES[unit]
+    off = ok & (np.abs(stored_m2 - computed) > STORED_AREA_TOLERANCE * computed)
+    layer.stored_area_unit = unit
+    layer.stored_area_off = int(off.sum())
+
+
+def load_project(project: Project, kinds: list[str] | None = None) -> LoadedProject:
+    """Load a project's layers.
+
+    Each layer is read (encoding detected), its CRS decided (zone-prefixed
+    eastings detected), its fields mapped to the kind's standard fields, its
+    geometry repaired, and it is reprojected to the working CRS: the
+    project's ``working_crs``, or the CGCS2000 3° Gauss-Krüger zone of the
+    centre of all layers. Polygon layers get ``area_m2``, ellipsoidal.
+
+    Parameters
+    ----------
+    project : Project
+    kinds : list of str, optional
+        Load only these kinds (default: all in the project).
+
+    Returns
+    -------
+    LoadedProject
+
+    Raises
+    ------
+    GeoplanError
+        Any layer that cannot be read, whose CRS cannot be decided or whose
+        fields cannot be mapped; the message names the file, layer, feature
+        and problem.
+    """
+    specs = [project.layers[k] for k in (kinds or project.layers)]
+    read = []
+    for spec in specs:
+        logger.info("reading %s from %s", spec.kind, spec.source)
+        read.append(_read_layer(spec))
+
+    if project.working_crs:
+        crs = to_crs(project.working_crs)
+    else:
+        boxes = np.array([_lonlat_bounds(f) for _, f in read if len(f)])
+        if boxes.size == 0:
+            raise ProjectError(f"{project.path}: every layer is empty")
+        crs = working_crs_for(
+            boxes[:, 0].min(), boxes[:, 1].min(), boxes[:, 2].max(), boxes[:, 3].max()
+        )
+
+    layers = {}
+    for layer, frame in read:
+        frame = frame.to_crs(crs)
+        if layer.kind.family == "polygon":
+            frame.insert(
+                frame.columns.get_loc("source_fid"),
+                "area_m2",
+                ellipsoidal_area(frame.geometry.values, crs),
+            )
+        layer.frame = frame
+        _stored_area_check(layer)
+        layers[layer.kind.name] = layer
+    return LoadedProject(project=project, crs=crs, layers=layers)
