@@ -255,14 +255,65 @@ def _outputs_of(path: Path) -> list[Path]:
     return [path]
 
 
+def refuse_existing(
+    folder: str | os.PathLike, names: list[str], *, overwrite: bool = False
+) -> list[Path]:
+    """The outputs among ``names`` that already exist in ``folder`` (with sidecars).
+
+    Raises
+    ------
+    OutputExistsError
+        Some exist and ``overwrite`` is False.
+    """
+    existing = [p for name in names for p in _outputs_of(Path(folder) / name) if p.exists()]
+    if existing and not overwrite:
+        raise OutputExistsError(f"{existing[0]}: exists; pass --overwrite to replace it")
+    return existing
+
+
+@contextlib.contextmanager
+def atomic_outputs(
+    folder: str | os.PathLike, names: list[str], *, overwrite: bool = False
+) -> Iterator[Path]:
+    """Write several outputs into a folder all at once, or not at all.
+
+    Yields a hidden staging folder inside ``folder``; whatever is written
+    there (files, Shapefiles with their sidecars, ``.gdb`` folders) replaces
+    the targets when the block exits normally, and is deleted when it
+    raises, so a failed run leaves no half-written output.
+
+    Parameters
+    ----------
+    folder : str or os.PathLike
+        Output folder; created if missing.
+    names : list of str
+        The outputs that will be written, checked before anything is done.
+    overwrite : bool, default False
+        Replace existing outputs; otherwise raise :class:`OutputExistsError`.
+    """
+    folder = Path(folder)
+    existing = refuse_existing(folder, names, overwrite=overwrite)
+    folder.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".geoplan.", suffix=".partial", dir=folder))
+    try:
+        yield staging
+        for stale in existing:
+            if stale.is_dir():
+                shutil.rmtree(stale)
+            else:
+                stale.unlink()
+        for item in sorted(staging.iterdir()):
+            os.replace(item, folder / item.name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
 @contextlib.contextmanager
 def atomic_output(path: str | os.PathLike, *, overwrite: bool = False) -> Iterator[Path]:
-    """Write an output under a temporary name and move it into place on success.
+    """Write one output under a temporary name and move it into place on success.
 
     Yields a path with the same file name inside a hidden staging folder
-    beside ``path``; whatever is written there (a file, a Shapefile with its
-    sidecars, a ``.gdb`` folder) replaces the target when the block exits
-    normally, and is deleted when it raises.
+    beside ``path`` (see :func:`atomic_outputs`).
 
     Parameters
     ----------
@@ -272,22 +323,8 @@ def atomic_output(path: str | os.PathLike, *, overwrite: bool = False) -> Iterat
         Replace an existing output; otherwise raise :class:`OutputExistsError`.
     """
     path = Path(path)
-    existing = [p for p in _outputs_of(path) if p.exists()]
-    if existing and not overwrite:
-        raise OutputExistsError(f"{existing[0]}: exists; pass overwrite to replace it")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent))
-    try:
+    with atomic_outputs(path.parent, [path.name], overwrite=overwrite) as staging:
         yield staging / path.name
-        for stale in existing:
-            if stale.is_dir():
-                shutil.rmtree(stale)
-            else:
-                stale.unlink()
-        for item in sorted(staging.iterdir()):
-            os.replace(item, path.parent / item.name)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
 
 
 def _write_one(

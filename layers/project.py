@@ -41,7 +41,17 @@ _PROJECT_KEYS = {"name", "working_crs", "description"}
 _LAYER_KEYS = {"path", "layer", "where", "encoding", "crs", "fields"}
 _RASTER_KEYS = {"path", "band", "crs", "nodata"}
 _RULES_KEYS = {"packs", "disable", "min_area_m2"}
-_TARGET_KEYS = {"indicator", "layer", "value", "unit", "constraint", "year", "source", "where"}
+_TARGET_KEYS = {
+    "indicator",
+    "layer",
+    "value",
+    "unit",
+    "constraint",
+    "tolerance",
+    "year",
+    "source",
+    "where",
+}
 _TOP_KEYS = {"project", "layers", "rasters", "rules", "targets"}
 
 

@@ -51,9 +51,10 @@ def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
 
 
 def _register() -> None:
-    from analysis.cli import demo_cmd, layers_cmd
+    from analysis.cli import check_cmd, demo_cmd, layers_cmd
 
     cli.add_command(layers_cmd.layers)
+    cli.add_command(check_cmd.check)
     cli.add_command(demo_cmd.demo)
 
 

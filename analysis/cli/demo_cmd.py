@@ -2,30 +2,21 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
-from analysis.cli.layers_cmd import inventory_table
-from analysis.cli.options import out_dir_opt, overwrite_opt
+from analysis.cli.check_cmd import execute, run_options
 from layers.bazhong import PROJECT_FILE
-from layers.export import write_loaded_layers
-from layers.loader import load_project
 from layers.project import read_project
 
 
 @click.command()
-@out_dir_opt
-@overwrite_opt
+@run_options
 @click.pass_context
-def demo(ctx: click.Context, out_dir: str, overwrite: bool) -> None:
-    """Run the whole job on the embedded 巴中市 dataset and write the outputs to --out."""
-    out = Path(out_dir)
-    loaded = load_project(read_project(PROJECT_FILE))
-    written = [write_loaded_layers(loaded, out / "layers.gpkg", overwrite=overwrite)]
-    if not ctx.obj.get("quiet"):
-        click.echo(inventory_table(loaded))
-        click.echo("")
-    click.echo("outputs:")
-    for path in written:
-        click.echo(f"  {path.resolve()}")
+def demo(
+    ctx: click.Context, packs, disable, min_area, strict: bool, overwrite: bool, out_dir: str
+) -> None:
+    """Run the whole job on the embedded 巴中市 dataset and write the outputs to --out.
+
+    Exits 0 when the run completed, whatever it found: it is a demonstration.
+    """
+    execute(ctx, read_project(PROJECT_FILE), out_dir, packs, disable, min_area, strict, overwrite)

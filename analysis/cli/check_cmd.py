@@ -1,0 +1,119 @@
+"""``geoplan check``: evaluate a project's rules and write the outputs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from analysis.cli.options import out_dir_opt, overwrite_opt, project_arg
+from analysis.cli.summary import summary_text
+from analysis.rules import SEVERITIES, SEVERITY_RANK, RuleError
+from analysis.run import OUTPUT_FILES, CheckOptions, check_project, write_outputs
+from geo.io import refuse_existing
+from layers.project import read_project
+
+EXIT_CONFLICTS = 1
+
+
+def _tolerances(values: tuple[str, ...]) -> dict[str, float]:
+    out = {}
+    for value in values:
+        rule, _, number = value.rpartition("=")
+        try:
+            out[rule or "*"] = float(number)
+        except ValueError:
+            raise RuleError(
+                f"--min-area {value!r}: expected RULE_ID=M2 or M2 (square metres)"
+            ) from None
+    return out
+
+
+def run_options(f):
+    """The options ``check`` and ``demo`` share."""
+    options = [
+        click.option(
+            "--rules",
+            "packs",
+            multiple=True,
+            metavar="PACK",
+            help="Rule pack (built-in name or .toml file) instead of the project's; repeatable.",
+        ),
+        click.option(
+            "--disable", multiple=True, metavar="RULE_ID", help="Leave a rule out; repeatable."
+        ),
+        click.option(
+            "--min-area",
+            "min_area",
+            multiple=True,
+            metavar="[RULE_ID=]M2",
+            help="Sliver tolerance in m², for one rule or (without RULE_ID=) all; repeatable.",
+        ),
+        click.option(
+            "--strict",
+            is_flag=True,
+            help="A rule needing a layer or field the project lacks is an error, not skipped.",
+        ),
+        overwrite_opt,
+        out_dir_opt,
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+def execute(ctx: click.Context, project, out_dir, packs, disable, min_area, strict, overwrite):
+    """Run a check and write its outputs; print the summary and the output paths."""
+    quiet = ctx.obj.get("quiet")
+    refuse_existing(Path(out_dir), list(OUTPUT_FILES), overwrite=overwrite)
+    options = CheckOptions(
+        packs=tuple(packs) or None,
+        disabled=tuple(disable),
+        min_area_m2=_tolerances(min_area),
+        strict=strict,
+    )
+    progress = None if quiet else (lambda message: click.echo(f"geoplan: {message}", err=True))
+    result = check_project(project, options, progress=progress)
+    written = write_outputs(result, out_dir, overwrite=overwrite)
+    if not quiet:
+        click.echo(summary_text(result))
+        click.echo("")
+    click.echo("outputs:")
+    for path in written:
+        click.echo(f"  {path.resolve()}")
+    return result
+
+
+@click.command()
+@project_arg
+@run_options
+@click.option(
+    "--fail-on",
+    type=click.Choice([*SEVERITIES, "never"]),
+    default="prohibited",
+    show_default=True,
+    help="Exit 1 when a conflict of this severity or worse is found.",
+)
+@click.pass_context
+def check(
+    ctx: click.Context,
+    project_file: str,
+    packs,
+    disable,
+    min_area,
+    strict: bool,
+    overwrite: bool,
+    out_dir: str,
+    fail_on: str,
+) -> None:
+    """Check PROJECT.toml against its rule packs; write conflicts.gpkg and report.json to --out.
+
+    Exit status: 0 no conflict at or above --fail-on, 1 such conflicts, 2 bad input.
+    """
+    result = execute(
+        ctx, read_project(project_file), out_dir, packs, disable, min_area, strict, overwrite
+    )
+    if fail_on != "never" and len(result.conflicts):
+        worst = max(SEVERITY_RANK[s] for s in result.conflicts["severity"])
+        if worst >= SEVERITY_RANK[fail_on]:
+            ctx.exit(EXIT_CONFLICTS)

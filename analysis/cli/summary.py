@@ -1,0 +1,64 @@
+"""The text summary ``check`` and ``demo`` print: rules, severities, targets."""
+
+from __future__ import annotations
+
+from analysis.cli.table import format_table
+from analysis.results import CheckResult, summary
+
+
+def _num(value: float | None, digits: int = 2) -> str:
+    return "-" if value is None else f"{value:,.{digits}f}"
+
+
+def summary_text(result: CheckResult) -> str:
+    """Conflicts by rule and by severity, and the plan-target table, as text tables."""
+    data = summary(result)
+    rules = [
+        [
+            r["rule_id"],
+            r["title"],
+            r["severity"],
+            r["conflicts"] if r["status"] == "evaluated" else "skipped",
+            _num(r["area_mu"]),
+            _num(r["area_ha"]),
+            f"{r['slivers']} / {_num(r['sliver_area_m2'], 0)} m²" if r["slivers"] else "-",
+        ]
+        for r in data["by_rule"]
+    ]
+    lines = [
+        f"{result.loaded.project.name}: {data['conflicts']} conflicts, "
+        f"{_num(data['area_mu'])} 亩 ({_num(data['area_ha'])} 公顷)",
+        "",
+        format_table(rules, ["rule", "规则", "severity", "conflicts", "亩", "公顷", "slivers"]),
+        "",
+        format_table(
+            [
+                [s["severity"], s["title"], s["conflicts"], _num(s["area_mu"]), _num(s["area_ha"])]
+                for s in data["by_severity"]
+            ],
+            ["severity", "级别", "conflicts", "亩", "公顷"],
+        ),
+    ]
+    skipped = [r for r in data["by_rule"] if r["status"] == "skipped"]
+    if skipped:
+        lines += ["", "skipped rules:"]
+        lines += [f"  {r['rule_id']}: {r['skipped_reason']}" for r in skipped]
+    if data["targets"]:
+        lines += [
+            "",
+            format_table(
+                [
+                    [
+                        t["indicator"],
+                        t["unit"],
+                        f"{t['constraint']} {t['target']:,}",
+                        _num(t["measured"]),
+                        "-" if t["difference_pct"] is None else f"{t['difference_pct']:+.2f} %",
+                        t["status"],
+                    ]
+                    for t in data["targets"]
+                ],
+                ["指标", "unit", "target", "measured", "diff", "status"],
+            ),
+        ]
+    return "\n".join(lines)

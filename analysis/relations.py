@@ -1,0 +1,167 @@
+"""The geometry of each rule relation: which features break it, and where.
+
+Each function takes the selected features of the rule's sides (frames in
+the working CRS with at least ``id``, ``name``, ``source_fid`` and
+``kind``) and returns :class:`Breaches`: the offending feature pairs and
+the geometry of each breach, before slivers are dropped and before the
+split by township.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from analysis.overlay import intersect_pairs, near_pairs, outside
+
+#: Values of the ``detail`` column: what kind of breach a row is.
+DETAILS = {
+    "overlap": "重叠",
+    "outside": "超出范围",
+    "within_distance": "距离不足",
+    "gap": "未覆盖",
+    "double_cover": "重复覆盖",
+    "outside_region": "超出区域",
+}
+
+
+@dataclass
+class Breaches:
+    """Offending feature pairs of one rule, with the breach geometry.
+
+    Attributes
+    ----------
+    left, right : geopandas.GeoDataFrame or None
+        The frames ``li`` and ``ri`` index (by position); ``right`` is None
+        where no right feature is involved.
+    li, ri : numpy.ndarray of int
+        Positions in ``left`` and ``right`` (``-1``: none).
+    geoms : numpy.ndarray of polygons
+        Where the rule is broken.
+    detail : numpy.ndarray of str
+        A key of :data:`DETAILS` per row.
+    distance_m : numpy.ndarray of float
+        Distance between the features for distance rules, else NaN (m).
+    """
+
+    left: gpd.GeoDataFrame
+    right: gpd.GeoDataFrame | None
+    li: np.ndarray
+    ri: np.ndarray
+    geoms: np.ndarray
+    detail: np.ndarray
+    distance_m: np.ndarray
+
+    @classmethod
+    def of(
+        cls,
+        left: gpd.GeoDataFrame,
+        right: gpd.GeoDataFrame | None,
+        li: np.ndarray,
+        ri: np.ndarray | None,
+        geoms: np.ndarray,
+        detail: str,
+        distance_m: np.ndarray | None = None,
+    ) -> Breaches:
+        """Rows of one detail; ``ri=None`` means no right feature."""
+        n = len(li)
+        return cls(
+            left=left,
+            right=right,
+            li=np.asarray(li, dtype=np.int64),
+            ri=np.full(n, -1, dtype=np.int64) if ri is None else np.asarray(ri, dtype=np.int64),
+            geoms=np.asarray(geoms, dtype=object),
+            detail=np.full(n, detail, dtype=object),
+            distance_m=np.full(n, np.nan) if distance_m is None else np.asarray(distance_m),
+        )
+
+    def __len__(self) -> int:
+        return int(self.li.size)
+
+
+def _geoms(frame: gpd.GeoDataFrame) -> np.ndarray:
+    return np.asarray(frame.geometry.values, dtype=object)
+
+
+def not_overlap(left: gpd.GeoDataFrame, right: gpd.GeoDataFrame) -> Breaches:
+    """``must_not_overlap``: the area each left and right feature share (A ∩ B)."""
+    li, ri, shared = intersect_pairs(_geoms(left), _geoms(right))
+    return Breaches.of(left, right, li, ri, shared, "overlap")
+
+
+def not_self_overlap(layer: gpd.GeoDataFrame) -> Breaches:
+    """``must_not_self_overlap``: the area shared by two features of one layer."""
+    li, ri, shared = intersect_pairs(_geoms(layer), _geoms(layer), same=True)
+    return Breaches.of(layer, layer, li, ri, shared, "overlap")
+
+
+def be_within(left: gpd.GeoDataFrame, right: gpd.GeoDataFrame) -> Breaches:
+    """``must_be_within``: the part of each left feature outside every right one (A − ∪B)."""
+    li, rest = outside(_geoms(left), _geoms(right))
+    return Breaches.of(left, None, li, None, rest, "outside")
+
+
+def keep_distance(left: gpd.GeoDataFrame, right: gpd.GeoDataFrame, distance: float) -> Breaches:
+    """``must_keep_distance``: the part of each left feature within ``distance`` m of a right one.
+
+    A pair exactly ``distance`` apart keeps its distance.
+    """
+    li, ri, near, gap = near_pairs(_geoms(left), _geoms(right), distance)
+    return Breaches.of(left, right, li, ri, near, "within_distance", gap)
+
+
+def tile(layers: list[gpd.GeoDataFrame], region: gpd.GeoDataFrame) -> Breaches:
+    """``must_tile``: where the layers leave the region uncovered, cover it twice, or spill out.
+
+    Parameters
+    ----------
+    layers : list of geopandas.GeoDataFrame
+        The tiling layers (for example the three zones).
+    region : geopandas.GeoDataFrame
+        The territory they must cover exactly once (for example the counties).
+    """
+    cover = gpd.GeoDataFrame(pd.concat(layers, ignore_index=True), crs=region.crs)
+    covered = _geoms(cover)
+    li, ri, twice = intersect_pairs(covered, covered, same=True)
+    double = Breaches.of(cover, cover, li, ri, twice, "double_cover")
+    gi, gaps = outside(_geoms(region), covered)
+    gap = Breaches.of(region, None, gi, None, gaps, "gap")
+    oi, spill = outside(covered, _geoms(region))
+    out = Breaches.of(cover, None, oi, None, spill, "outside_region")
+    return concat([double, gap, out])
+
+
+def concat(parts: list[Breaches]) -> Breaches:
+    """Join breaches whose rows may index different frames.
+
+    Rows are re-pointed into one left and one right frame made by stacking
+    the parts' frames.
+    """
+    parts = [p for p in parts if len(p)] or parts[:1]
+    if len(parts) == 1:
+        return parts[0]
+    lefts, rights, li, ri = [], [], [], []
+    left_offset = right_offset = 0
+    for part in parts:
+        lefts.append(part.left)
+        li.append(part.li + left_offset)
+        left_offset += len(part.left)
+        if part.right is None:
+            ri.append(part.ri)
+        else:
+            rights.append(part.right)
+            ri.append(np.where(part.ri >= 0, part.ri + right_offset, -1))
+            right_offset += len(part.right)
+    crs = parts[0].left.crs
+    return Breaches(
+        left=gpd.GeoDataFrame(pd.concat(lefts, ignore_index=True), crs=crs),
+        right=gpd.GeoDataFrame(pd.concat(rights, ignore_index=True), crs=crs) if rights else None,
+        li=np.concatenate(li),
+        ri=np.concatenate(ri),
+        geoms=np.concatenate([p.geoms for p in parts]),
+        detail=np.concatenate([p.detail for p in parts]),
+        distance_m=np.concatenate([p.distance_m for p in parts]),
+    )

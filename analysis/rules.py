@@ -1,0 +1,337 @@
+"""Rule packs: planning rules as data, each citing the regulation it comes from.
+
+A rule pack is a TOML file::
+
+    [pack]
+    name = "national"
+    title = "国家规则"
+
+    [[rules]]
+    id = "N-LINES-01"
+    title = "生态保护红线与永久基本农田不得交叉重叠"
+    title_en = "Ecological redline and permanent farmland must not overlap"
+    relation = "must_not_overlap"
+    left = { kind = "ecological_redline" }
+    right = { kind = "permanent_farmland" }
+    severity = "prohibited"
+    min_area_m2 = 200
+    citation = { document = "《关于在国土空间规划中统筹划定落实三条控制线的指导意见》",
+                 article = "二、（四）", basis = "text" }
+
+Relations: ``must_not_overlap``, ``must_be_within``, ``must_keep_distance``
+(with ``distance_m``), ``must_not_self_overlap`` (no ``right``),
+``must_tile`` (``layers`` and ``region`` instead of left/right).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, replace
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from geo.errors import GeoplanError
+from layers.catalog import KINDS
+
+RELATIONS = (
+    "must_not_overlap",
+    "must_be_within",
+    "must_keep_distance",
+    "must_not_self_overlap",
+    "must_tile",
+)
+SEVERITIES = ("prohibited", "restricted", "notice")
+SEVERITY_RANK = {s: i for i, s in enumerate(reversed(SEVERITIES))}  # notice 0 … prohibited 2
+SEVERITY_TITLES = {"prohibited": "禁止", "restricted": "限制", "notice": "提示"}
+
+#: Default sliver tolerance (m²) when a rule gives none: pieces smaller than
+#: this are counted as slivers, not reported as conflicts.
+DEFAULT_MIN_AREA_M2 = 200.0
+#: A piece under ``NARROW_MAX_AREA_M2`` and narrower than ``NARROW_WIDTH_M``
+#: (mean width 2·area/perimeter) is also a sliver: a digitising seam.
+NARROW_MAX_AREA_M2 = 1000.0
+NARROW_WIDTH_M = 5.0
+
+_RULE_KEYS = {
+    "id",
+    "title",
+    "title_en",
+    "relation",
+    "left",
+    "right",
+    "layers",
+    "region",
+    "severity",
+    "min_area_m2",
+    "distance_m",
+    "citation",
+    "note",
+}
+_SIDE_KEYS = {"kind", "where"}
+_CITATION_KEYS = {"document", "issuer", "number", "date", "article", "quote", "basis"}
+
+
+class RuleError(GeoplanError, ValueError):
+    """A rule pack is malformed."""
+
+
+@dataclass(frozen=True)
+class Side:
+    """One side of a rule: a layer kind and an optional attribute filter.
+
+    Attributes
+    ----------
+    kind : str
+        Layer kind.
+    where : dict of str to value
+        Standard field → required value (equality; a list means any of).
+    """
+
+    kind: str
+    where: dict[str, Any] = field(default_factory=dict)
+
+    def describe(self) -> str:
+        """``kind`` or ``kind[field=value, …]``."""
+        if not self.where:
+            return self.kind
+        return f"{self.kind}[{', '.join(f'{k}={v}' for k, v in self.where.items())}]"
+
+
+@dataclass(frozen=True)
+class Citation:
+    """Where a rule comes from."""
+
+    document: str
+    article: str = ""
+    issuer: str = ""
+    number: str = ""
+    date: str = ""
+    quote: str = ""
+    basis: str = "text"  # "text": the rule is in the text; "practice": established practice
+
+    def short(self) -> str:
+        """Document and article on one line, e.g. ``《长江保护法》第二十六条``."""
+        parts = [self.document + (f"（{self.number}）" if self.number else ""), self.article]
+        text = " ".join(p for p in parts if p)
+        return text + ("（实践做法）" if self.basis == "practice" else "")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One planning rule."""
+
+    id: str
+    title: str
+    title_en: str
+    relation: str
+    severity: str
+    citation: Citation
+    left: Side | None = None
+    right: Side | None = None
+    layers: tuple[Side, ...] = ()
+    region: Side | None = None
+    min_area_m2: float = DEFAULT_MIN_AREA_M2
+    distance_m: float | None = None
+    note: str = ""
+    pack: str = ""
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        """Every layer kind the rule needs."""
+        sides = [self.left, self.right, *self.layers, self.region]
+        return tuple(dict.fromkeys(s.kind for s in sides if s is not None))
+
+
+@dataclass(frozen=True)
+class RulePack:
+    """A named list of rules."""
+
+    name: str
+    title: str
+    source: str
+    rules: tuple[Rule, ...]
+
+
+def _side(value: Any, where: str) -> Side:
+    if isinstance(value, str):
+        value = {"kind": value}
+    if not isinstance(value, dict) or "kind" not in value:
+        raise RuleError(f"{where}: expected a layer kind or {{ kind = ..., where = {{...}} }}")
+    extra = set(value) - _SIDE_KEYS
+    if extra:
+        raise RuleError(f"{where}: unknown key {sorted(extra)[0]!r}")
+    kind = value["kind"]
+    if kind not in KINDS:
+        raise RuleError(f"{where}: unknown layer kind {kind!r}; known kinds: {', '.join(KINDS)}")
+    filters = value.get("where", {})
+    if not isinstance(filters, dict):
+        raise RuleError(f"{where}.where: expected a table of field = value")
+    known = {f.name for f in KINDS[kind].all_fields}
+    for name in filters:
+        if name not in known:
+            raise RuleError(
+                f"{where}.where: {kind} has no field {name!r}; its fields are: "
+                f"{', '.join(sorted(known))}"
+            )
+    return Side(kind, dict(filters))
+
+
+def _rule(raw: Any, pack: str, source: str, index: int) -> Rule:
+    if not isinstance(raw, dict):
+        raise RuleError(f"{source}: rules[{index}] is not a table")
+    rid = raw.get("id")
+    where = f"{source}: rule {rid!r}" if rid else f"{source}: rules[{index}]"
+    if not isinstance(rid, str) or not rid:
+        raise RuleError(f"{where}: missing field 'id'")
+    extra = set(raw) - _RULE_KEYS
+    if extra:
+        raise RuleError(f"{where}: unknown field {sorted(extra)[0]!r}")
+    for key in ("title", "title_en", "relation", "severity", "citation"):
+        if key not in raw:
+            raise RuleError(f"{where}: missing field {key!r}")
+    relation = raw["relation"]
+    if relation not in RELATIONS:
+        raise RuleError(f"{where}: relation {relation!r} is not one of {', '.join(RELATIONS)}")
+    severity = raw["severity"]
+    if severity not in SEVERITIES:
+        raise RuleError(f"{where}: severity {severity!r} is not one of {', '.join(SEVERITIES)}")
+
+    citation = raw["citation"]
+    if not isinstance(citation, dict) or not citation.get("document"):
+        raise RuleError(f"{where}: citation needs at least a 'document'")
+    extra = set(citation) - _CITATION_KEYS
+    if extra:
+        raise RuleError(f"{where}: citation has unknown field {sorted(extra)[0]!r}")
+    if citation.get("basis", "text") not in ("text", "practice"):
+        raise RuleError(f"{where}: citation.basis must be 'text' or 'practice'")
+
+    kwargs: dict[str, Any] = {}
+    if relation == "must_tile":
+        if "layers" not in raw or "region" not in raw:
+            raise RuleError(f"{where}: must_tile needs 'layers' and 'region'")
+        kwargs["layers"] = tuple(
+            _side(s, f"{where}: layers[{i}]") for i, s in enumerate(raw["layers"])
+        )
+        kwargs["region"] = _side(raw["region"], f"{where}: region")
+    else:
+        if "left" not in raw:
+            raise RuleError(f"{where}: missing field 'left'")
+        kwargs["left"] = _side(raw["left"], f"{where}: left")
+        if relation != "must_not_self_overlap":
+            if "right" not in raw:
+                raise RuleError(f"{where}: missing field 'right'")
+            kwargs["right"] = _side(raw["right"], f"{where}: right")
+    if relation == "must_keep_distance":
+        distance = raw.get("distance_m")
+        if not isinstance(distance, int | float) or distance <= 0:
+            raise RuleError(f"{where}: must_keep_distance needs distance_m > 0 (metres)")
+        kwargs["distance_m"] = float(distance)
+    min_area = raw.get("min_area_m2", DEFAULT_MIN_AREA_M2)
+    if not isinstance(min_area, int | float) or min_area < 0:
+        raise RuleError(f"{where}: min_area_m2 must be a number ≥ 0 (m²)")
+
+    return Rule(
+        id=rid,
+        title=str(raw["title"]),
+        title_en=str(raw["title_en"]),
+        relation=relation,
+        severity=severity,
+        citation=Citation(**{k: str(v) for k, v in citation.items()}),
+        min_area_m2=float(min_area),
+        note=str(raw.get("note", "")),
+        pack=pack,
+        **kwargs,
+    )
+
+
+def parse_pack(text: str, source: str) -> RulePack:
+    """Parse the text of a rule pack.
+
+    Raises
+    ------
+    RuleError
+        Naming the pack, the rule and the field that is wrong.
+    """
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise RuleError(f"{source}: not a valid TOML file ({exc})") from None
+    meta = data.get("pack", {})
+    name = str(meta.get("name", Path(source).stem))
+    rules_raw = data.get("rules")
+    if not isinstance(rules_raw, list) or not rules_raw:
+        raise RuleError(f"{source}: no [[rules]]")
+    rules = tuple(_rule(raw, name, source, i) for i, raw in enumerate(rules_raw))
+    seen: set[str] = set()
+    for rule in rules:
+        if rule.id in seen:
+            raise RuleError(f"{source}: rule id {rule.id!r} appears twice")
+        seen.add(rule.id)
+    return RulePack(name=name, title=str(meta.get("title", name)), source=source, rules=rules)
+
+
+def builtin_packs() -> list[str]:
+    """Names of the rule packs that ship with geoplan."""
+    folder = resources.files("analysis") / "packs"
+    return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".toml"))
+
+
+def load_pack(name_or_path: str | os.PathLike) -> RulePack:
+    """Load a built-in pack by name, or a pack file by path.
+
+    Raises
+    ------
+    RuleError
+        Unknown pack, unreadable file, or a malformed rule.
+    """
+    value = str(name_or_path)
+    if value in builtin_packs():
+        resource = resources.files("analysis") / "packs" / f"{value}.toml"
+        return parse_pack(resource.read_text(encoding="utf-8"), f"{value} (built-in)")
+    path = Path(value)
+    if not path.is_file():
+        raise RuleError(f"{value}: no such rule pack; built-in packs: {', '.join(builtin_packs())}")
+    return parse_pack(path.read_text(encoding="utf-8"), str(path))
+
+
+def load_rules(
+    packs: list[str] | tuple[str, ...],
+    *,
+    disabled: tuple[str, ...] | list[str] = (),
+    min_area_m2: dict[str, float] | None = None,
+) -> list[Rule]:
+    """The rules of several packs, less the disabled ones, with tolerance overrides.
+
+    Parameters
+    ----------
+    packs : sequence of str
+        Built-in pack names or pack file paths.
+    disabled : sequence of str
+        Rule ids to leave out. An id that no pack has is an error.
+    min_area_m2 : dict of str to float, optional
+        Sliver tolerance per rule id (m²); the key ``"*"`` sets every rule.
+
+    Returns
+    -------
+    list of Rule
+    """
+    rules: list[Rule] = []
+    for pack in packs:
+        rules.extend(load_pack(pack).rules)
+    ids = [r.id for r in rules]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicates:
+        raise RuleError(f"rule id {duplicates[0]!r} is defined by more than one pack")
+    overrides = dict(min_area_m2 or {})
+    for rid in [*disabled, *(k for k in overrides if k != "*")]:
+        if rid not in ids:
+            raise RuleError(f"no rule {rid!r} in packs {', '.join(packs)}")
+    out = []
+    for rule in rules:
+        if rule.id in disabled:
+            continue
+        tolerance = overrides.get(rule.id, overrides.get("*"))
+        out.append(rule if tolerance is None else replace(rule, min_area_m2=float(tolerance)))
+    return out
