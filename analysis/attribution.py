@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from analysis.overlay import intersect_pairs, merge_pairs, outside
+from analysis.overlay import Indexed, intersect_pairs, merge_pairs, outside
 
 #: Pieces smaller than this (m²) join the largest piece of their conflict.
 CRUMB_M2 = 1.0
@@ -30,14 +30,14 @@ class Units:
 
     Attributes
     ----------
-    geoms : numpy.ndarray of polygons
-        In the working CRS.
+    geoms : Indexed
+        Their polygons in the working CRS, cut and indexed once.
     table : pandas.DataFrame
         ``county``, ``township``, ``function_type`` and ``code`` per unit,
         in the order of ``geoms``; empty strings where not known.
     """
 
-    geoms: np.ndarray
+    geoms: Indexed
     table: pd.DataFrame
 
     @classmethod
@@ -62,7 +62,7 @@ class Units:
         else:
             return None
         return cls(
-            np.asarray(frame.geometry.values, dtype=object),
+            Indexed(frame.geometry.values),
             table.fillna("").astype(str).reset_index(drop=True),
         )
 
@@ -84,8 +84,9 @@ def split_by_unit(geoms: np.ndarray, units: Units) -> tuple[np.ndarray, np.ndarr
     pieces : numpy.ndarray of polygons
         Disjoint; per ``row`` they make up the whole geometry.
     """
-    row, unit, inside = intersect_pairs(geoms, units.geoms)
-    out_row, rest = outside(geoms, units.geoms)
+    cut = Indexed(geoms)
+    row, unit, inside = intersect_pairs(cut, units.geoms)
+    out_row, rest = outside(cut, units.geoms)
     row = np.concatenate([row, out_row])
     unit = np.concatenate([unit, np.full(out_row.size, -1)])
     pieces = np.concatenate([inside, rest])

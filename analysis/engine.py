@@ -23,7 +23,7 @@ from pyproj import CRS
 
 from analysis import relations
 from analysis.attribution import Units, split_by_unit
-from analysis.relations import Breaches
+from analysis.relations import Breaches, Selection
 from analysis.rules import SEVERITY_RANK, Rule, RuleError, Side
 from analysis.slivers import Slivers, drop_slivers
 from geo.area import ellipsoidal_area
@@ -104,7 +104,7 @@ class Evaluation:
     crs: CRS
 
 
-def select(loaded: LoadedProject, side: Side) -> gpd.GeoDataFrame:
+def select(loaded: LoadedProject, side: Side) -> Selection:
     """The features of one rule side: its layer kind, filtered by its ``where``.
 
     Parameters
@@ -114,9 +114,7 @@ def select(loaded: LoadedProject, side: Side) -> gpd.GeoDataFrame:
 
     Returns
     -------
-    geopandas.GeoDataFrame
-        Columns ``layer_kind``, ``id``, ``name``, ``source_fid`` and the
-        geometry, with a fresh 0-based index.
+    Selection
 
     Raises
     ------
@@ -141,24 +139,41 @@ def select(loaded: LoadedProject, side: Side) -> gpd.GeoDataFrame:
             "source_fid": chosen["source_fid"].to_numpy(),
         }
     )
-    return gpd.GeoDataFrame(out, geometry=chosen.geometry.to_numpy(), crs=frame.crs)
+    return Selection.of(gpd.GeoDataFrame(out, geometry=chosen.geometry.to_numpy(), crs=frame.crs))
 
 
-def breaches_of(loaded: LoadedProject, rule: Rule) -> Breaches:
+def breaches_of(
+    loaded: LoadedProject, rule: Rule, cache: dict[str, Selection] | None = None
+) -> Breaches:
     """Compute where one rule is broken (before slivers and attribution).
+
+    Parameters
+    ----------
+    loaded : LoadedProject
+    rule : Rule
+    cache : dict, optional
+        Selections by side, shared between rules so that each layer is cut
+        and indexed once.
 
     Raises
     ------
     RuleSkipped
         A layer or field the rule needs is missing.
     """
+    cache = {} if cache is None else cache
+
+    def get(side: Side) -> Selection:
+        key = side.describe()
+        if key not in cache:
+            cache[key] = select(loaded, side)
+        return cache[key]
+
     if rule.relation == "must_tile":
-        layers = [select(loaded, side) for side in rule.layers]
-        return relations.tile(layers, select(loaded, rule.region))
-    left = select(loaded, rule.left)
+        return relations.tile([get(side) for side in rule.layers], get(rule.region))
+    left = get(rule.left)
     if rule.relation == "must_not_self_overlap":
         return relations.not_self_overlap(left)
-    right = select(loaded, rule.right)
+    right = get(rule.right)
     if rule.relation == "must_not_overlap":
         return relations.not_overlap(left, right)
     if rule.relation == "must_be_within":
@@ -304,13 +319,13 @@ def evaluate(
         loaded.layers["townships"].frame if "townships" in loaded.layers else None,
         loaded.layers["counties"].frame if "counties" in loaded.layers else None,
     )
-    frames, results = [], []
+    frames, results, cache = [], [], {}
     for i, rule in enumerate(rules):
         if progress is not None:
             progress(i, len(rules), rule)
         start = time.perf_counter()
         try:
-            breaches = breaches_of(loaded, rule)
+            breaches = breaches_of(loaded, rule, cache)
         except RuleSkipped as exc:
             if strict:
                 raise RuleError(f"rule {rule.id}: {exc}") from None

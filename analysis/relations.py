@@ -1,8 +1,9 @@
 """The geometry of each rule relation: which features break it, and where.
 
-Each function takes the selected features of the rule's sides (frames in
-the working CRS with at least ``id``, ``name``, ``source_fid`` and
-``kind``) and returns :class:`Breaches`: the offending feature pairs and
+Each function takes the selected features of the rule's sides
+(:class:`Selection`: a frame in the working CRS with ``layer_kind``, ``id``,
+``name`` and ``source_fid``, and its geometries cut and indexed once) and
+returns :class:`Breaches`: the offending feature pairs and
 the geometry of each breach, before slivers are dropped and before the
 split by township.
 """
@@ -15,7 +16,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from analysis.overlay import intersect_pairs, near_pairs, outside
+from analysis.overlay import Indexed, intersect_pairs, near_pairs, outside
 
 #: Values of the ``detail`` column: what kind of breach a row is.
 DETAILS = {
@@ -26,6 +27,31 @@ DETAILS = {
     "double_cover": "重复覆盖",
     "outside_region": "超出区域",
 }
+
+
+@dataclass
+class Selection:
+    """The features of one rule side.
+
+    Attributes
+    ----------
+    frame : geopandas.GeoDataFrame
+        ``layer_kind``, ``id``, ``name``, ``source_fid`` and the geometry,
+        with a 0-based index.
+    geoms : Indexed
+        Its geometries, cut and indexed on first use.
+    """
+
+    frame: gpd.GeoDataFrame
+    geoms: Indexed
+
+    @classmethod
+    def of(cls, frame: gpd.GeoDataFrame) -> Selection:
+        """Wrap a frame."""
+        return cls(frame, Indexed(frame.geometry.values))
+
+    def __len__(self) -> int:
+        return len(self.frame)
 
 
 @dataclass
@@ -82,55 +108,53 @@ class Breaches:
         return int(self.li.size)
 
 
-def _geoms(frame: gpd.GeoDataFrame) -> np.ndarray:
-    return np.asarray(frame.geometry.values, dtype=object)
-
-
-def not_overlap(left: gpd.GeoDataFrame, right: gpd.GeoDataFrame) -> Breaches:
+def not_overlap(left: Selection, right: Selection) -> Breaches:
     """``must_not_overlap``: the area each left and right feature share (A ∩ B)."""
-    li, ri, shared = intersect_pairs(_geoms(left), _geoms(right))
-    return Breaches.of(left, right, li, ri, shared, "overlap")
+    li, ri, shared = intersect_pairs(left.geoms, right.geoms)
+    return Breaches.of(left.frame, right.frame, li, ri, shared, "overlap")
 
 
-def not_self_overlap(layer: gpd.GeoDataFrame) -> Breaches:
+def not_self_overlap(layer: Selection) -> Breaches:
     """``must_not_self_overlap``: the area shared by two features of one layer."""
-    li, ri, shared = intersect_pairs(_geoms(layer), _geoms(layer), same=True)
-    return Breaches.of(layer, layer, li, ri, shared, "overlap")
+    li, ri, shared = intersect_pairs(layer.geoms, layer.geoms, same=True)
+    return Breaches.of(layer.frame, layer.frame, li, ri, shared, "overlap")
 
 
-def be_within(left: gpd.GeoDataFrame, right: gpd.GeoDataFrame) -> Breaches:
+def be_within(left: Selection, right: Selection) -> Breaches:
     """``must_be_within``: the part of each left feature outside every right one (A − ∪B)."""
-    li, rest = outside(_geoms(left), _geoms(right))
-    return Breaches.of(left, None, li, None, rest, "outside")
+    li, rest = outside(left.geoms, right.geoms)
+    return Breaches.of(left.frame, None, li, None, rest, "outside")
 
 
-def keep_distance(left: gpd.GeoDataFrame, right: gpd.GeoDataFrame, distance: float) -> Breaches:
+def keep_distance(left: Selection, right: Selection, distance: float) -> Breaches:
     """``must_keep_distance``: the part of each left feature within ``distance`` m of a right one.
 
     A pair exactly ``distance`` apart keeps its distance.
     """
-    li, ri, near, gap = near_pairs(_geoms(left), _geoms(right), distance)
-    return Breaches.of(left, right, li, ri, near, "within_distance", gap)
+    li, ri, near, gap = near_pairs(left.geoms, right.geoms, distance)
+    return Breaches.of(left.frame, right.frame, li, ri, near, "within_distance", gap)
 
 
-def tile(layers: list[gpd.GeoDataFrame], region: gpd.GeoDataFrame) -> Breaches:
+def tile(layers: list[Selection], region: Selection) -> Breaches:
     """``must_tile``: where the layers leave the region uncovered, cover it twice, or spill out.
 
     Parameters
     ----------
-    layers : list of geopandas.GeoDataFrame
+    layers : list of Selection
         The tiling layers (for example the three zones).
-    region : geopandas.GeoDataFrame
+    region : Selection
         The territory they must cover exactly once (for example the counties).
     """
-    cover = gpd.GeoDataFrame(pd.concat(layers, ignore_index=True), crs=region.crs)
-    covered = _geoms(cover)
-    li, ri, twice = intersect_pairs(covered, covered, same=True)
-    double = Breaches.of(cover, cover, li, ri, twice, "double_cover")
-    gi, gaps = outside(_geoms(region), covered)
-    gap = Breaches.of(region, None, gi, None, gaps, "gap")
-    oi, spill = outside(covered, _geoms(region))
-    out = Breaches.of(cover, None, oi, None, spill, "outside_region")
+    frame = gpd.GeoDataFrame(
+        pd.concat([s.frame for s in layers], ignore_index=True), crs=region.frame.crs
+    )
+    cover = Selection.of(frame)
+    li, ri, twice = intersect_pairs(cover.geoms, cover.geoms, same=True)
+    double = Breaches.of(frame, frame, li, ri, twice, "double_cover")
+    gi, gaps = outside(region.geoms, cover.geoms)
+    gap = Breaches.of(region.frame, None, gi, None, gaps, "gap")
+    oi, spill = outside(cover.geoms, region.geoms)
+    out = Breaches.of(frame, None, oi, None, spill, "outside_region")
     return concat([double, gap, out])
 
 

@@ -130,7 +130,15 @@ def _source_column(spec: LayerSpec, fs: FieldSpec, columns: list[str]) -> str | 
     return None
 
 
-def _convert(values: pd.Series, fs: FieldSpec, spec: LayerSpec) -> pd.Series:
+def convert_field(values: pd.Series, fs: FieldSpec, spec: LayerSpec) -> pd.Series:
+    """Convert source values to a standard field's type.
+
+    Raises
+    ------
+    ProjectError
+        A value that is not a number (``float`` fields) or not yes/no
+        (``bool`` fields), naming the source, feature and value.
+    """
     if fs.dtype == "str":
         return values.map(lambda v: None if pd.isna(v) else str(v).strip()).astype(object)
     if fs.dtype == "float":
@@ -170,7 +178,7 @@ def _map_fields(
                     f'map it with fields = {{ {fs.name} = "..." }}'
                 )
             continue
-        values = _convert(frame[column], fs, spec)
+        values = convert_field(frame[column], fs, spec)
         if fs.allowed is not None:
             bad = values.notna() & ~values.isin(fs.allowed)
             if bad.any():

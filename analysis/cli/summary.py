@@ -6,7 +6,8 @@ from analysis.cli.table import format_table
 from analysis.results import CheckResult, summary
 
 
-def _num(value: float | None, digits: int = 2) -> str:
+def fmt_number(value: float | None, digits: int = 2) -> str:
+    """A number with thousands separators and ``digits`` decimals; ``-`` for None."""
     return "-" if value is None else f"{value:,.{digits}f}"
 
 
@@ -19,21 +20,27 @@ def summary_text(result: CheckResult) -> str:
             r["title"],
             r["severity"],
             r["conflicts"] if r["status"] == "evaluated" else "skipped",
-            _num(r["area_mu"]),
-            _num(r["area_ha"]),
-            f"{r['slivers']} / {_num(r['sliver_area_m2'], 0)} m²" if r["slivers"] else "-",
+            fmt_number(r["area_mu"]),
+            fmt_number(r["area_ha"]),
+            f"{r['slivers']} / {fmt_number(r['sliver_area_m2'], 0)} m²" if r["slivers"] else "-",
         ]
         for r in data["by_rule"]
     ]
     lines = [
         f"{result.loaded.project.name}: {data['conflicts']} conflicts, "
-        f"{_num(data['area_mu'])} 亩 ({_num(data['area_ha'])} 公顷)",
+        f"{fmt_number(data['area_mu'])} 亩 ({fmt_number(data['area_ha'])} 公顷)",
         "",
         format_table(rules, ["rule", "规则", "severity", "conflicts", "亩", "公顷", "slivers"]),
         "",
         format_table(
             [
-                [s["severity"], s["title"], s["conflicts"], _num(s["area_mu"]), _num(s["area_ha"])]
+                [
+                    s["severity"],
+                    s["title"],
+                    s["conflicts"],
+                    fmt_number(s["area_mu"]),
+                    fmt_number(s["area_ha"]),
+                ]
                 for s in data["by_severity"]
             ],
             ["severity", "级别", "conflicts", "亩", "公顷"],
@@ -52,7 +59,7 @@ def summary_text(result: CheckResult) -> str:
                         t["indicator"],
                         t["unit"],
                         f"{t['constraint']} {t['target']:,}",
-                        _num(t["measured"]),
+                        fmt_number(t["measured"]),
                         "-" if t["difference_pct"] is None else f"{t['difference_pct']:+.2f} %",
                         t["status"],
                     ]

@@ -1,0 +1,139 @@
+"""``geoplan site``: a proposed site against a project, through the real CLI."""
+
+from __future__ import annotations
+
+import json
+
+import geopandas as gpd
+import pytest
+import shapely
+from click.testing import CliRunner
+
+from analysis.cli import cli
+from engine_cases import EPSG, box, geod_area, write_project
+
+
+@pytest.fixture
+def project(tmp_path):
+    townships = gpd.GeoDataFrame(
+        {
+            "XZMC": ["甲镇", "乙乡"],
+            "XZQMC": ["巴州区", "巴州区"],
+            "ZTGNQ": ["城镇化地区", "重点生态功能区"],
+        },
+        geometry=[box(-5000, -5000, 1000, 5000), box(1000, -5000, 5000, 5000)],
+        crs=EPSG,
+    )
+    rivers = gpd.GeoDataFrame(
+        {"MC": ["巴河"]},
+        geometry=[shapely.LineString([(380_000 + 3500, 3_520_000), (380_000 + 3500, 3_540_000)])],
+        crs=EPSG,
+    )
+    path = write_project(
+        tmp_path,
+        {
+            "ecological_redline": [box(0, 0, 1000, 1000)],
+            "permanent_farmland": [box(-1000, 0, -500, 500)],
+            "urban_boundary": [box(-3000, -3000, 0, 0)],
+            "townships": townships,
+            "rivers": rivers,
+        },
+    )
+    return str(path)
+
+
+def _invoke(*args):
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def test_site_file_in_lonlat_lists_touches_townships_and_broken_rules(tmp_path, project):
+    site = box(-800, -200, 1400, 400)  # red line, farmland, outside urban, both townships
+    site_file = tmp_path / "site.geojson"
+    gpd.GeoDataFrame({"name": ["拟建园区"]}, geometry=[site], crs=EPSG).to_crs(4326).to_file(
+        site_file
+    )
+    result = _invoke("site", str(site_file), "--project", project, "--json")
+    assert result.exit_code == 1, result.output  # prohibited: on farmland and in the red line
+    data = json.loads(result.stdout)
+    assert data["site"]["area_m2"] == pytest.approx(geod_area(site), rel=1e-4)
+    touched = {(t["kind"], t["name"]): t["area_m2"] for t in data["touches"]}
+    assert touched[("ecological_redline", "")] == pytest.approx(
+        geod_area(site.intersection(box(0, 0, 1000, 1000))), rel=1e-3
+    )
+    assert touched[("townships", "乙乡")] == pytest.approx(
+        geod_area(site.intersection(box(1000, -5000, 5000, 5000))), rel=1e-3
+    )
+    broken = {c["rule_id"] for c in data["conflicts"]}
+    assert {
+        "parks-outside-redline",
+        "parks-outside-farmland",
+        "parks-in-urban",
+        "function-ecological-industry",
+    } <= broken
+    assert "parks-chemical-river" not in broken
+
+
+def test_wkt_site_as_chemical_park_near_the_river(project):
+    wkt = shapely.to_wkt(box(2000, 2000, 2800, 2600))  # 700 m from the river
+    result = _invoke(
+        "site",
+        "--wkt",
+        wkt,
+        "--crs",
+        "EPSG:4545",
+        "--project",
+        project,
+        "--set",
+        "kind=化工园区",
+        "--set",
+        "chemical=是",
+        "--json",
+    )
+    data = json.loads(result.stdout)
+    chemical = [c for c in data["conflicts"] if c["rule_id"] == "parks-chemical-river"]
+    assert len(chemical) == 1
+    assert chemical[0]["distance_m"] == pytest.approx(700.0)
+    assert chemical[0]["right_name"] == "巴河"
+    assert result.exit_code == 1
+
+
+def test_table_output_names_the_townships(project):
+    result = _invoke(
+        "site",
+        "--wkt",
+        shapely.to_wkt(box(-2000, -2000, -1500, -1500)),
+        "--crs",
+        "EPSG:4545",
+        "--project",
+        project,
+    )
+    assert result.exit_code == 0, result.output
+    assert "甲镇" in result.output
+    assert "城镇化地区" in result.output
+    assert "no rule broken" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--wkt", "POINT (380000 3530000)", "--crs", "EPSG:4545"], "no polygon"),
+        (["--wkt", "POLYGON ((1 2, 3"], "not valid WKT"),
+        (
+            [
+                "--wkt",
+                shapely.to_wkt(box(0, 0, 10, 10)),
+                "--crs",
+                "EPSG:4545",
+                "--set",
+                "colour=red",
+            ],
+            "no field 'colour'",
+        ),
+        ([], "give a SITE_FILE or --wkt"),
+    ],
+)
+def test_bad_site_input_is_a_clear_error(project, args, message):
+    result = _invoke("site", *args, "--project", project)
+    assert result.exit_code == 2
+    assert message in result.output
+    assert "Traceback" not in result.output
