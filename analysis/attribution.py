@@ -21,7 +21,9 @@ from analysis.overlay import Indexed, intersect_pairs, merge_pairs, outside
 #: Pieces smaller than this (m²) join the largest piece of their conflict.
 CRUMB_M2 = 1.0
 
-ATTRIBUTION_FIELDS = ("county", "township", "function_type")
+#: A geometry whose pieces inside the units fall short of its area by more
+#: than this (m²) has its remainder outside every unit computed.
+_UNCOVERED_M2 = 0.01
 
 
 @dataclass(frozen=True)
@@ -84,9 +86,12 @@ def split_by_unit(geoms: np.ndarray, units: Units) -> tuple[np.ndarray, np.ndarr
     pieces : numpy.ndarray of polygons
         Disjoint; per ``row`` they make up the whole geometry.
     """
-    cut = Indexed(geoms)
-    row, unit, inside = intersect_pairs(cut, units.geoms)
-    out_row, rest = outside(cut, units.geoms)
+    row, unit, inside = intersect_pairs(geoms, units.geoms)
+    # only geometries not fully covered by the units need the (costly) remainder
+    covered = np.bincount(row, weights=shapely.area(inside), minlength=geoms.size)
+    short = np.flatnonzero(shapely.area(geoms) - covered > _UNCOVERED_M2)
+    out_row, rest = outside(geoms[short], units.geoms)
+    out_row = short[out_row]
     row = np.concatenate([row, out_row])
     unit = np.concatenate([unit, np.full(out_row.size, -1)])
     pieces = np.concatenate([inside, rest])

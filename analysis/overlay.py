@@ -196,12 +196,24 @@ class Indexed:
     geoms : array-like of shapely geometries
     """
 
-    def __init__(self, geoms: np.ndarray) -> None:
+    def __init__(self, geoms: np.ndarray, parts: list[Indexed] | None = None) -> None:
         self.geoms = np.asarray(geoms, dtype=object)
+        self._parts = parts
+
+    @classmethod
+    def concat(cls, parts: list[Indexed]) -> Indexed:
+        """Several indexed arrays as one, reusing (not redoing) their cuts."""
+        return cls(np.concatenate([p.geoms for p in parts]), parts)
 
     @cached_property
     def _cut(self) -> tuple[np.ndarray, np.ndarray]:
-        return subdivide(self.geoms)
+        if self._parts is None:
+            return subdivide(self.geoms)
+        offsets = np.cumsum([0] + [len(p) for p in self._parts[:-1]])
+        return (
+            np.concatenate([p.pieces for p in self._parts]),
+            np.concatenate([p.owner + o for p, o in zip(self._parts, offsets, strict=True)]),
+        )
 
     @property
     def pieces(self) -> np.ndarray:

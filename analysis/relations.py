@@ -148,7 +148,7 @@ def tile(layers: list[Selection], region: Selection) -> Breaches:
     frame = gpd.GeoDataFrame(
         pd.concat([s.frame for s in layers], ignore_index=True), crs=region.frame.crs
     )
-    cover = Selection.of(frame)
+    cover = Selection(frame, Indexed.concat([s.geoms for s in layers]))
     li, ri, twice = intersect_pairs(cover.geoms, cover.geoms, same=True)
     double = Breaches.of(frame, frame, li, ri, twice, "double_cover")
     gi, gaps = outside(region.geoms, cover.geoms)
