@@ -11,6 +11,8 @@ from analysis.results import CheckResult, conflict_records, inputs, summary, too
 
 #: Bumped when a field changes meaning or disappears (adding fields keeps it).
 SCHEMA_VERSION = 1
+#: The JSON Schema (draft 2020-12) that ``report.json`` follows.
+SCHEMA_PATH = Path(__file__).parent / "schemas" / "report.schema.json"
 
 
 def report_data(result: CheckResult) -> dict[str, Any]:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 
 import geopandas as gpd
+import jsonschema
 import pyogrio
 import pytest
 from click.testing import CliRunner
 
 from analysis.cli import cli
 from analysis.engine import CONFLICT_COLUMNS
+from analysis.report_json import SCHEMA_PATH
 from engine_cases import box, geod_area, rule, write_project
 
 RED = '"ecological_redline"'
@@ -60,6 +62,10 @@ def test_check_writes_the_contract_outputs_and_exits_1_on_prohibited(tmp_path):
     assert conflicts["township"].iloc[0] == "平梁镇"
 
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker()).validate(
+        report
+    )
     assert report["summary"]["conflicts"] == 1
     assert report["conflicts"][0]["conflict_id"] == conflicts["conflict_id"].iloc[0]
     assert "geometry" not in report["conflicts"][0]
