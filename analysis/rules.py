@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
@@ -45,6 +46,14 @@ RELATIONS = (
 SEVERITIES = ("prohibited", "restricted", "notice")
 SEVERITY_RANK = {s: i for i, s in enumerate(reversed(SEVERITIES))}  # notice 0 … prohibited 2
 SEVERITY_TITLES = {"prohibited": "禁止", "restricted": "限制", "notice": "提示"}
+
+
+def reaches(severities: Iterable[str], threshold: str) -> bool:
+    """Whether any of ``severities`` is ``threshold`` or worse (``"never"``: never)."""
+    if threshold == "never":
+        return False
+    return any(SEVERITY_RANK[s] >= SEVERITY_RANK[threshold] for s in severities)
+
 
 #: Default sliver tolerance (m²) when a rule gives none: pieces smaller than
 #: this are counted as slivers, not reported as conflicts.

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import click
 
-from analysis.cli.options import out_dir_opt, overwrite_opt, project_arg
+from analysis.cli.options import fail_on_opt, out_dir_opt, overwrite_opt, project_arg
 from analysis.cli.summary import summary_text
-from analysis.rules import SEVERITIES, SEVERITY_RANK, RuleError
+from analysis.rules import RuleError, reaches
 from analysis.run import OUTPUT_FILES, CheckOptions, check_project, write_outputs
 from geo.io import refuse_existing
 from layers.project import read_project
@@ -87,13 +87,7 @@ def execute(ctx: click.Context, project, out_dir, packs, disable, min_area, stri
 @click.command()
 @project_arg
 @run_options
-@click.option(
-    "--fail-on",
-    type=click.Choice([*SEVERITIES, "never"]),
-    default="prohibited",
-    show_default=True,
-    help="Exit 1 when a conflict of this severity or worse is found.",
-)
+@fail_on_opt
 @click.pass_context
 def check(
     ctx: click.Context,
@@ -113,7 +107,5 @@ def check(
     result = execute(
         ctx, read_project(project_file), out_dir, packs, disable, min_area, strict, overwrite
     )
-    if fail_on != "never" and len(result.conflicts):
-        worst = max(SEVERITY_RANK[s] for s in result.conflicts["severity"])
-        if worst >= SEVERITY_RANK[fail_on]:
-            ctx.exit(EXIT_CONFLICTS)
+    if reaches(result.conflicts["severity"], fail_on):
+        ctx.exit(EXIT_CONFLICTS)

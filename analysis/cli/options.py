@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from analysis.rules import SEVERITIES
+
 overwrite_opt = click.option(
     "--overwrite", is_flag=True, help="Replace outputs that already exist."
 )
@@ -17,4 +19,11 @@ out_dir_opt = click.option(
     required=True,
     type=click.Path(file_okay=False, path_type=str),
     help="Folder to write the outputs into.",
+)
+fail_on_opt = click.option(
+    "--fail-on",
+    type=click.Choice([*SEVERITIES, "never"]),
+    default="prohibited",
+    show_default=True,
+    help="Exit 1 when a conflict of this severity or worse is found.",
 )

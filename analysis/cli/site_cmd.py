@@ -7,9 +7,11 @@ import time
 
 import click
 
+from analysis.cli.check_cmd import EXIT_CONFLICTS
+from analysis.cli.options import fail_on_opt, json_opt
 from analysis.cli.summary import fmt_number
 from analysis.cli.table import format_table
-from analysis.rules import SEVERITIES, SEVERITY_RANK
+from analysis.rules import reaches
 from analysis.run import CheckOptions, project_rules
 from analysis.site import check_site, read_site
 from layers.catalog import KINDS
@@ -54,14 +56,8 @@ def _values(pairs: tuple[str, ...]) -> dict[str, str]:
     help="A standard field of the site, e.g. --set kind=化工园区 --set chemical=是; repeatable.",
 )
 @click.option("--rules", "packs", multiple=True, metavar="PACK", help="Rule pack; repeatable.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
-@click.option(
-    "--fail-on",
-    type=click.Choice([*SEVERITIES, "never"]),
-    default="prohibited",
-    show_default=True,
-    help="Exit 1 when the site breaks a rule of this severity or worse.",
-)
+@json_opt
+@fail_on_opt
 @click.pass_context
 def site(
     ctx: click.Context,
@@ -125,7 +121,5 @@ def site(
             )
         else:
             click.echo("no rule broken")
-    severities = [c["severity"] for c in data["conflicts"]]
-    if fail_on != "never" and severities:
-        if max(SEVERITY_RANK[s] for s in severities) >= SEVERITY_RANK[fail_on]:
-            ctx.exit(1)
+    if reaches((c["severity"] for c in data["conflicts"]), fail_on):
+        ctx.exit(EXIT_CONFLICTS)
