@@ -191,3 +191,15 @@ def test_missing_layer_is_skipped_with_a_warning_or_an_error_when_strict(tmp_pat
     assert strict.exit_code == 2
     assert "R1" in strict.output
     assert not (tmp_path / "strict").exists() or not any((tmp_path / "strict").iterdir())
+
+
+def test_demo_runs_the_embedded_project_and_exits_0(tmp_path):
+    out = tmp_path / "out"
+    result = _invoke("demo", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert report["summary"]["conflicts"] > 0
+    by_rule = {r["rule_id"]: r for r in report["summary"]["by_rule"]}
+    assert by_rule["lines-redline-farmland"]["conflicts"] > 0
+    assert all(t["status"] == "pass" for t in report["summary"]["targets"])
+    assert "巴中市" in report["project"]["name"]

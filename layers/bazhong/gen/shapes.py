@@ -1,0 +1,125 @@
+"""Shape helpers of the Bazhong generator: blobs, wiggly lines, calibration.
+
+Everything is in EPSG:4545 metres and driven by a ``numpy.random.Generator``
+so that the same seed gives the same shapes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import shapely
+from pyproj import Transformer
+
+from geo.area import ellipsoidal_area
+
+CRS = "EPSG:4545"
+_TO_GK = Transformer.from_crs(4490, 4545, always_xy=True)
+
+
+def gk(lon: float, lat: float) -> tuple[float, float]:
+    """CGCS2000 longitude/latitude (degrees) → EPSG:4545 easting/northing (m)."""
+    x, y = _TO_GK.transform(lon, lat)
+    return float(x), float(y)
+
+
+def area(geom: shapely.Geometry) -> float:
+    """Ellipsoidal area (m²) of one geometry in EPSG:4545."""
+    return float(ellipsoidal_area(np.array([geom], dtype=object), CRS)[0])
+
+
+def blob(
+    rng: np.random.Generator,
+    x: float,
+    y: float,
+    radius: float,
+    *,
+    vertices: int = 180,
+    roughness: float = 0.25,
+    stretch: float = 1.0,
+) -> shapely.Polygon:
+    """A wiggly, roughly round polygon (a natural-looking outline).
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+    x, y : float
+        Centre (m).
+    radius : float
+        Mean radius (m).
+    vertices : int
+        Outline vertices.
+    roughness : float
+        Relative amplitude of the outline's wiggles.
+    stretch : float
+        East-west over north-south elongation.
+    """
+    angles = np.linspace(0, 2 * np.pi, vertices, endpoint=False)
+    wiggle = np.zeros(vertices)
+    for k in (2, 3, 5, 8, 13, 21):
+        wiggle += rng.normal(0, roughness / np.sqrt(k)) * np.sin(k * angles + rng.uniform(0, 6.28))
+    r = radius * np.clip(1 + wiggle, 0.35, None)
+    ring = np.column_stack([x + stretch * r * np.cos(angles), y + r * np.sin(angles) / stretch])
+    return shapely.make_valid(shapely.Polygon(ring))
+
+
+def wiggly_line(
+    rng: np.random.Generator, lonlat: list[tuple[float, float]], *, step: float = 400.0
+) -> shapely.LineString:
+    """A line through the given CGCS2000 points, densified with smooth meanders.
+
+    Parameters
+    ----------
+    lonlat : list of (lon, lat)
+        The course, in degrees.
+    step : float
+        Vertex spacing (m).
+    """
+    xy = np.array([gk(lon, lat) for lon, lat in lonlat])
+    line = shapely.segmentize(shapely.LineString(xy), step)
+    coords = shapely.get_coordinates(line)
+    n = len(coords)
+    t = np.linspace(0, 1, n)
+    offset = np.zeros(n)
+    for k in (3, 7, 15, 31):
+        offset += rng.normal(0, 900 / k) * np.sin(np.pi * k * t + rng.uniform(0, 6.28))
+    offset[[0, -1]] = 0
+    d = np.gradient(coords, axis=0)
+    normal = np.column_stack([-d[:, 1], d[:, 0]]) / np.linalg.norm(d, axis=1)[:, None]
+    return shapely.LineString(coords + normal * offset[:, None])
+
+
+def scale_about(geom: shapely.Geometry, factor: float, origin: shapely.Point) -> shapely.Geometry:
+    """``geom`` scaled by ``factor`` about ``origin``."""
+    ox, oy = origin.x, origin.y
+    return shapely.transform(geom, lambda c: (c - [ox, oy]) * factor + [ox, oy])
+
+
+def calibrate(
+    make: Callable[[float], shapely.Geometry], target_m2: float, lo: float, hi: float
+) -> shapely.Geometry:
+    """Bisect a size parameter until the shape's ellipsoidal area is ``target_m2``.
+
+    Parameters
+    ----------
+    make : callable
+        Parameter → geometry; its area must grow with the parameter.
+    target_m2 : float
+        Wanted area (m²).
+    lo, hi : float
+        Bracket of the parameter.
+
+    Returns
+    -------
+    shapely.Geometry
+        Within 0.05 % of the target (or the closest after 40 steps).
+    """
+    for _ in range(40):
+        mid = (lo + hi) / 2
+        geom = make(mid)
+        got = area(geom)
+        if abs(got - target_m2) <= 5e-4 * target_m2:
+            return geom
+        lo, hi = (mid, hi) if got < target_m2 else (lo, mid)
+    return make((lo + hi) / 2)

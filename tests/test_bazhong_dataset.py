@@ -1,0 +1,211 @@
+"""The embedded Bazhong dataset: counts and areas against the plan facts, the planted
+conflicts, and the engine on it — areas checked with pyproj.Geod, independently of geo.area."""
+
+from __future__ import annotations
+
+import hashlib
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import pytest
+import rasterio
+import shapely
+from pyproj import Geod
+
+from analysis.run import check_project
+from layers.bazhong import PROJECT_FILE
+from layers.bazhong.gen.__main__ import DATA, OUTPUTS, write
+from layers.project import read_project
+
+GPKG = DATA / "bazhong.gpkg"
+FACTS = PROJECT_FILE.parent / "facts"
+_GEOD = Geod(ellps="GRS80")
+
+
+def geod_km2(geoms) -> np.ndarray:
+    """Ellipsoidal areas (km²) with pyproj.Geod, in EPSG:4490 after orienting rings."""
+    lonlat = gpd.GeoSeries(list(geoms), crs=4545).to_crs(4490).values
+    dense = shapely.orient_polygons(shapely.segmentize(lonlat, 0.005))
+    return np.array([abs(_GEOD.geometry_area_perimeter(g)[0]) for g in dense]) / 1e6
+
+
+def layer(name: str) -> gpd.GeoDataFrame:
+    return gpd.read_file(GPKG, layer=name)
+
+
+@pytest.fixture(scope="module")
+def result():
+    return check_project(read_project(PROJECT_FILE))
+
+
+def test_counts_match_the_roster_and_the_plan():
+    towns = layer("XZQ_XZ")
+    assert len(layer("XZQ_XJ")) == 5
+    assert len(towns) == 139
+    assert towns["ZTGNQ"].value_counts().to_dict() == {
+        "农产品主产区": 59,
+        "城镇化地区": 45,
+        "重点生态功能区": 35,
+    }
+    roster = pd.read_csv(FACTS / "townships.csv")
+    assert sorted(zip(towns["XZQMC"], towns["XZMC"], strict=True)) == sorted(
+        zip(roster["county"], roster["township"], strict=True)
+    )
+    assert {("恩阳区", "兴隆镇"), ("通江县", "兴隆镇")} <= set(
+        zip(towns["XZQMC"], towns["XZMC"], strict=True)
+    )
+    assert len(layer("YJJBNT")) >= 20_000
+    assert sorted(layer("CYYQ")["MC"]) == sorted(pd.read_csv(FACTS / "parks.csv")["name"])
+    assert len(layer("ZRBHD")) == 13
+
+
+@pytest.mark.parametrize(
+    ("name", "where", "target_km2"),
+    [
+        ("STBHHX", None, 1673.0),
+        ("YJJBNT", None, 2187.13),
+        ("GD", None, 2523.6),
+        ("CZKFBJ", None, 160.6),
+        ("SQ", "城镇空间", 0.0131),
+        ("SQ", "农业空间", 0.4839),
+        ("SQ", "生态空间", 0.5030),
+    ],
+)
+def test_layer_totals_are_within_half_a_percent_of_the_plan(name, where, target_km2):
+    frame = layer(name)
+    geoms = shapely.make_valid(frame.geometry.values)
+    if where:
+        city = geod_km2(layer("XZQ_XJ").geometry.values).sum()
+        share = geod_km2(geoms[frame["KJLX"] == where]).sum() / city
+        assert share == pytest.approx(target_km2, abs=0.005)
+    else:
+        assert geod_km2(geoms).sum() == pytest.approx(target_km2, rel=0.005)
+
+
+def test_protected_areas_match_the_table_within_one_percent():
+    table = pd.read_csv(FACTS / "protected_areas.csv").set_index("name")
+    frame = layer("ZRBHD")
+    km2 = pd.Series(geod_km2(frame.geometry.values), index=frame["MC"])
+    for name, row in table.iterrows():
+        assert km2[name] == pytest.approx(row["area_km2"], rel=0.01), name
+        assert frame.set_index("MC").loc[name, "LX"] == row["category"]
+
+
+def test_townships_partition_their_counties_and_zones_tile_the_city():
+    counties = layer("XZQ_XJ")
+    towns = layer("XZQ_XZ")
+    for county in counties.itertuples():
+        cells = towns.loc[towns["XZQMC"] == county.XZQMC].geometry.values
+        total = geod_km2(cells).sum()
+        county_km2 = geod_km2([county.geometry])[0]
+        assert total == pytest.approx(county_km2, rel=1e-4), county.XZQMC
+        assert geod_km2([shapely.union_all(cells)])[0] == pytest.approx(county_km2, rel=1e-4)
+    zones = layer("SQ").geometry.values
+    city = shapely.union_all(counties.geometry.values)
+    assert geod_km2(zones).sum() == pytest.approx(geod_km2([city])[0], rel=1e-4)
+
+
+def test_every_planted_case_holds_geometrically():
+    planted = pd.read_csv(DATA / "planted_conflicts.csv", dtype=str).fillna("")
+    frames = {
+        "permanent_farmland": layer("YJJBNT"),
+        "parks": layer("CYYQ"),
+        "protected_areas": layer("ZRBHD"),
+    }
+    red = shapely.union_all(layer("STBHHX").geometry.values)
+    urban = shapely.union_all(layer("CZKFBJ").geometry.values)
+    river = layer("HL").set_index("BSM").geometry
+    for row in planted.itertuples():
+        geom = shapely.make_valid(frames[row.left_layer].set_index("BSM").geometry[row.left_id])
+        if row.case == "farmland_in_redline":
+            assert geom.intersection(red).area > 0, row.left_id
+        elif row.case == "urban_over_farmland":
+            assert geom.intersection(urban).area == pytest.approx(geom.area)
+        elif row.case == "sliver_seam":
+            assert 0 < geom.intersection(urban).area < 200
+        elif row.case == "chemical_park_near_river":
+            assert geom.distance(river[row.right_id]) < 1000
+        elif row.case == "park_outside_urban":
+            assert geom.difference(urban).area > 0
+        elif row.case == "reserve_outside_redline":
+            assert geom.difference(red).area > 10_000
+    assert {
+        "farmland_in_redline",
+        "urban_over_farmland",
+        "park_in_reserve",
+        "park_outside_urban",
+        "chemical_park_near_river",
+        "protected_areas_overlap",
+        "sliver_seam",
+        "reserve_outside_redline",
+        "stored_area_off",
+        "repairable_geometry",
+    } <= set(planted["case"])
+
+
+def test_the_engine_finds_every_planted_conflict(result):
+    planted = pd.read_csv(DATA / "planted_conflicts.csv", dtype=str).fillna("")
+    found = result.conflicts
+    rule_of = {
+        "farmland_in_redline": "lines-redline-farmland",
+        "farmland_in_ecological_space": "zones-farmland-in-agricultural",
+        "urban_over_farmland": "lines-farmland-urban",
+        "park_in_reserve": "parks-outside-reserve",
+        "park_outside_urban": "parks-in-urban",
+        "park_on_farmland": "parks-outside-farmland",
+        "chemical_park_near_river": "parks-chemical-river",
+        "park_in_ecological_township": "function-ecological-industry",
+        "reserve_outside_redline": "pa-reserve-in-redline",
+        "protected_areas_overlap": "pa-no-overlap",
+    }
+    for row in planted.itertuples():
+        if row.case not in rule_of:
+            continue
+        rule = found[found["rule_id"] == rule_of[row.case]]
+        hits = rule[(rule["left_id"] == row.left_id) | (rule["right_id"] == row.left_id)]
+        assert len(hits), (row.case, row.left_id)
+    seams = planted.loc[planted["case"] == "sliver_seam", "left_id"]
+    urban_farm = found[found["rule_id"] == "lines-farmland-urban"]
+    assert not set(seams) & (set(urban_farm["right_id"]) | set(urban_farm["left_id"]))
+    slivers = {r.rule.id: r.slivers.count for r in result.evaluation.results}
+    assert slivers["lines-farmland-urban"] >= len(seams)
+
+
+def test_rule_areas_equal_a_plain_geopandas_overlay(result):
+    farmland = layer("YJJBNT")
+    farmland = farmland.set_geometry(shapely.make_valid(farmland.geometry.values))
+    red = layer("STBHHX")
+    expected = gpd.overlay(farmland[["BSM", "geometry"]], red[["geometry"]], how="intersection")
+    expected_km2 = geod_km2(expected.geometry.values).sum()
+    got = result.conflicts.loc[result.conflicts["rule_id"] == "lines-redline-farmland", "area_m2"]
+    assert got.sum() / 1e6 == pytest.approx(expected_km2, rel=1e-4)
+
+
+def test_the_dem_is_high_in_the_north_and_low_in_the_south():
+    with rasterio.open(DATA / "dem.tif") as src:
+        assert src.crs.to_epsg() == 4545
+        band = src.read(1)
+        north, south = band[: band.shape[0] // 6], band[-band.shape[0] // 6 :]
+    assert 2000 < north.max() <= 2600
+    assert 250 <= south.min() < 450
+
+
+def test_metadata_says_what_is_real_and_what_is_generated():
+    assert (
+        "not survey data"
+        in pyogrio.read_info(GPKG, layer="YJJBNT")["layer_metadata"]["DESCRIPTION"]
+    )
+    assert (
+        "Real boundary" in pyogrio.read_info(GPKG, layer="XZQ_XJ")["layer_metadata"]["DESCRIPTION"]
+    )
+
+
+@pytest.mark.slow
+def test_rebuilding_gives_identical_files(tmp_path):
+    write(tmp_path)
+    for name in OUTPUTS:
+        committed = hashlib.sha256((DATA / name).read_bytes()).hexdigest()
+        rebuilt = hashlib.sha256((tmp_path / name).read_bytes()).hexdigest()
+        assert committed == rebuilt, name
