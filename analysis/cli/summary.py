@@ -5,6 +5,8 @@ from __future__ import annotations
 from analysis.cli.table import format_table
 from analysis.results import CheckResult, summary
 
+UNIT_LABELS = {"m2": "m²", "mu": "亩", "ha": "公顷", "wanmu": "万亩", "km2": "km²", "count": "个"}
+
 
 def fmt_number(value: float | None, digits: int = 2) -> str:
     """A number with thousands separators and ``digits`` decimals; ``-`` for None."""
@@ -51,15 +53,17 @@ def summary_text(result: CheckResult) -> str:
         lines += ["", "skipped rules:"]
         lines += [f"  {r['rule_id']}: {r['skipped_reason']}" for r in skipped]
     if data["targets"]:
+        digits = {True: 0, False: 2}
         lines += [
             "",
             format_table(
                 [
                     [
                         t["indicator"],
-                        t["unit"],
-                        f"{t['constraint']} {t['target']:,}",
-                        fmt_number(t["measured"]),
+                        UNIT_LABELS[t["unit"]],
+                        f"{t['constraint']} "
+                        f"{fmt_number(t['target'], digits[t['unit'] == 'count'])}",
+                        fmt_number(t["measured"], digits[t["unit"] == "count"]),
                         "-" if t["difference_pct"] is None else f"{t['difference_pct']:+.2f} %",
                         t["status"],
                     ]
