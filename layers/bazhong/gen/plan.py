@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geo.area import ellipsoidal_area
 from layers.bazhong.gen.shapes import CRS, area, blob, calibrate, gk, scale_about, wiggly_line
 
 HERE = Path(__file__).resolve().parents[1]
@@ -317,18 +318,6 @@ def north_of(city: shapely.Geometry, offset: float, rng_state: int) -> shapely.G
     return shapely.intersection(shapely.Polygon(ring), city)
 
 
-def _bisect(make, measure, target: float, lo: float, hi: float, rel: float = 2e-4):
-    """Bisect ``make(p)`` on ``p`` until ``measure`` of it is ``target`` (increasing in p)."""
-    for _ in range(50):
-        mid = (lo + hi) / 2
-        value = make(mid)
-        got = measure(value)
-        if abs(got - target) <= rel * target:
-            break
-        lo, hi = (mid, hi) if got < target else (lo, mid)
-    return value
-
-
 def zones_and_redline(
     city: shapely.Geometry, urban: shapely.Geometry, protected: gpd.GeoDataFrame, state: int
 ) -> tuple[shapely.Geometry, shapely.Geometry, shapely.Geometry, shapely.Geometry]:
@@ -346,14 +335,14 @@ def zones_and_redline(
     """
     city_m2 = area(city)
     parks_union = shapely.union_all(protected.geometry.values)
-    ecological = _bisect(
+    ecological = calibrate(
         lambda off: shapely.difference(
             shapely.union_all([north_of(city, -off, state), parks_union]), urban
         ),
-        area,
         SHARES["生态空间"] * city_m2,
         -60_000,
         60_000,
+        rel=2e-4,
     )
     agricultural = shapely.difference(shapely.difference(city, ecological), urban)
     lanting = protected.loc[protected["MC"] == "四川大小兰沟自然保护区"].geometry.iloc[0]
@@ -361,17 +350,17 @@ def zones_and_redline(
         lanting.exterior if lanting.geom_type == "Polygon" else lanting.geoms[0].exterior
     )[0]
     lobe = shapely.intersection(lanting, shapely.Point(lx, ly).buffer(1_500))
-    redline = _bisect(
+    redline = calibrate(
         lambda off: shapely.difference(
             shapely.intersection(
                 shapely.union_all([north_of(city, -off, state + 1), parks_union]), ecological
             ),
             lobe,
         ),
-        area,
         REDLINE_KM2 * 1e6,
         -80_000,
         80_000,
+        rel=2e-4,
     )
     return ecological, agricultural, redline, lobe
 
@@ -411,10 +400,13 @@ def patches(
         quads = shapely.polygons(ring)
         return quads[shapely.contains(agricultural, quads)]
 
-    from geo.area import ellipsoidal_area
-
-    return _bisect(
-        make, lambda q: float(ellipsoidal_area(q, CRS).sum()), target_m2, 100, spacing * 0.95
+    return calibrate(
+        make,
+        target_m2,
+        100,
+        spacing * 0.95,
+        measure=lambda q: float(ellipsoidal_area(q, CRS).sum()),
+        rel=2e-4,
     )
 
 
@@ -566,8 +558,6 @@ def dem(city: shapely.Geometry, river_lines: np.ndarray, state: int, cell: float
 
 def build(seed: int = SEED) -> tuple[Plan, np.ndarray, tuple]:
     """Generate every layer, the planted-conflict table and the DEM."""
-    from geo.area import ellipsoidal_area
-
     rng = np.random.default_rng(seed)
     plan = Plan()
     city, counties = read_boundaries()
@@ -696,67 +686,41 @@ def build(seed: int = SEED) -> tuple[Plan, np.ndarray, tuple]:
     cultivated["TBMJ"] = field_area.round(2)
 
     park, park_plants = parks(rng, urban, agricultural, town, river, protected, counties)
-    for name, where in park_plants.items():
-        bsm = park.loc[park["MC"] == name, "BSM"].iloc[0]
-        if where == "river":
-            plan.plant(
-                "chemical_park_near_river",
-                "parks",
-                bsm,
-                "rivers",
-                "HL0002",
-                "conflict",
-                "化工园区 within 1 km of 巴河",
-            )
-        elif where == "outside":
-            plan.plant(
-                "park_outside_urban",
-                "parks",
-                bsm,
-                "urban_boundary",
-                "",
-                "conflict",
-                "industrial park outside the urban boundary",
-            )
-            plan.plant(
-                "park_on_farmland",
-                "parks",
-                bsm,
-                "permanent_farmland",
-                "",
-                "conflict",
-                "industrial park over farmland patches",
-            )
-        elif where == "ecological_township":
-            plan.plant(
+    reserve = protected.loc[protected["MC"] == "四川五台山猕猴自然保护区", "BSM"].iloc[0]
+    outside_urban = (
+        "park_outside_urban",
+        "urban_boundary",
+        "",
+        "industrial park outside the urban boundary",
+    )
+    park_cases = {
+        "river": [("chemical_park_near_river", "rivers", "HL0002", "化工园区 within 1 km of 巴河")],
+        "outside": [
+            outside_urban,
+            ("park_on_farmland", "permanent_farmland", "", "industrial park over farmland patches"),
+        ],
+        "ecological_township": [
+            (
                 "park_in_ecological_township",
-                "parks",
-                bsm,
                 "townships",
                 "",
-                "conflict",
                 "industrial park in a township typed 重点生态功能区",
-            )
-            plan.plant(
-                "park_outside_urban",
-                "parks",
-                bsm,
-                "urban_boundary",
-                "",
-                "conflict",
-                "industrial park outside the urban boundary",
-            )
-        elif where == "reserve":
-            reserve = protected.loc[protected["MC"] == "四川五台山猕猴自然保护区", "BSM"].iloc[0]
-            plan.plant(
+            ),
+            outside_urban,
+        ],
+        "reserve": [
+            (
                 "park_in_reserve",
-                "parks",
-                bsm,
                 "protected_areas",
                 reserve,
-                "conflict",
                 "industrial park partly inside a 自然保护区",
             )
+        ],
+    }
+    for name, where in park_plants.items():
+        bsm = park.loc[park["MC"] == name, "BSM"].iloc[0]
+        for case, right, right_id, note in park_cases[where]:
+            plan.plant(case, "parks", bsm, right, right_id, "conflict", note)
     lanting = protected.loc[protected["MC"] == "四川大小兰沟自然保护区", "BSM"].iloc[0]
     plan.plant(
         "reserve_outside_redline",

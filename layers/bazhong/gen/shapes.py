@@ -7,6 +7,7 @@ so that the same seed gives the same shapes.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import shapely
@@ -97,29 +98,39 @@ def scale_about(geom: shapely.Geometry, factor: float, origin: shapely.Point) ->
 
 
 def calibrate(
-    make: Callable[[float], shapely.Geometry], target_m2: float, lo: float, hi: float
-) -> shapely.Geometry:
-    """Bisect a size parameter until the shape's ellipsoidal area is ``target_m2``.
+    make: Callable[[float], Any],
+    target: float,
+    lo: float,
+    hi: float,
+    *,
+    measure: Callable[[Any], float] = area,
+    rel: float = 5e-4,
+) -> Any:
+    """Bisect a size parameter until ``measure(make(p))`` is ``target``.
 
     Parameters
     ----------
     make : callable
-        Parameter → geometry; its area must grow with the parameter.
-    target_m2 : float
-        Wanted area (m²).
+        Parameter → shape (a geometry, or an array of them); ``measure`` of
+        it must grow with the parameter.
+    target : float
+        Wanted measure (by default the ellipsoidal area, m²).
     lo, hi : float
         Bracket of the parameter.
+    measure : callable
+        Shape → number; the ellipsoidal area by default.
+    rel : float
+        Relative tolerance.
 
     Returns
     -------
-    shapely.Geometry
-        Within 0.05 % of the target (or the closest after 40 steps).
+    The shape within ``rel`` of the target (or the last one tried after 50 steps).
     """
-    for _ in range(40):
+    for _ in range(50):
         mid = (lo + hi) / 2
-        geom = make(mid)
-        got = area(geom)
-        if abs(got - target_m2) <= 5e-4 * target_m2:
-            return geom
-        lo, hi = (mid, hi) if got < target_m2 else (lo, mid)
-    return make((lo + hi) / 2)
+        shape = make(mid)
+        got = measure(shape)
+        if abs(got - target) <= rel * target:
+            break
+        lo, hi = (mid, hi) if got < target else (lo, mid)
+    return shape
