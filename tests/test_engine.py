@@ -258,3 +258,19 @@ def test_filter_on_a_field_the_layer_lacks_skips_the_rule(tmp_path):
     )
     assert result.results[0].status == "skipped"
     assert "level" in result.results[0].reason
+
+
+def test_an_empty_layer_is_warned_about_and_gives_no_conflicts(tmp_path, caplog):
+    empty = gpd.GeoDataFrame({"BSM": []}, geometry=[], crs=4545)
+    project = write_project(
+        tmp_path, {"ecological_redline": [box(0, 0, 1000, 1000)], "permanent_farmland": empty}
+    )
+    with caplog.at_level("WARNING"):
+        result = run_rules(project, rule("must_not_overlap", FARM, RED))
+    assert result.results[0].status == "evaluated"
+    assert len(result.conflicts) == 0
+    assert any("permanent_farmland has no features" in m for m in caplog.messages)
+    within = run_rules(project, rule("must_be_within", RED, FARM))
+    assert within.conflicts["area_m2"].sum() == pytest.approx(
+        geod_area(box(0, 0, 1000, 1000)), rel=1e-4
+    )
