@@ -14,20 +14,26 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from analysis.engine import evaluate
+import geopandas as gpd
+
+from analysis.engine import CONFLICT_COLUMNS, evaluate
+from analysis.relations import DETAILS
 from analysis.report_json import write_report_json
 from analysis.results import CheckResult
-from analysis.rules import Rule, load_rules
+from analysis.rules import SEVERITIES, SEVERITY_TITLES, Rule, load_rules
 from analysis.targets import measure_targets, parse_targets
-from geo.io import atomic_outputs, write_vector
+from geo.errors import LayerReadError
+from geo.io import atomic_outputs, list_layers, read_vector, write_vector
 from layers.export import write_loaded_layers
-from layers.loader import load_project
+from layers.loader import LoadedProject, load_project
 from layers.project import Project
+from maps.basemaps import NO_BASEMAP, Basemap
+from maps.planmap import MapOptions, map_html, plan_map
 
 logger = logging.getLogger(__name__)
 
 #: The files a check writes into its output folder.
-OUTPUT_FILES = ("layers.gpkg", "conflicts.gpkg", "report.json")
+OUTPUT_FILES = ("layers.gpkg", "conflicts.gpkg", "map.html", "report.json")
 
 
 @dataclass(frozen=True)
@@ -102,10 +108,78 @@ def check_project(
     )
 
 
+def read_conflicts(path: str | os.PathLike, crs) -> gpd.GeoDataFrame:
+    """Read the conflicts a check wrote (``conflicts.gpkg`` or an export of it).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Vector file; its layer ``conflicts`` if it has several.
+    crs : pyproj.CRS
+        CRS to return the conflicts in (the project's working CRS).
+
+    Raises
+    ------
+    LayerReadError
+        The file cannot be read, lacks columns of the conflicts table, or
+        holds an unknown severity.
+    """
+    layers = list_layers(path)
+    source = read_vector(path, "conflicts" if "conflicts" in layers else None)
+    frame = source.frame
+    missing = [c for c in CONFLICT_COLUMNS if c not in frame.columns]
+    if missing:
+        raise LayerReadError(
+            f"{path} layer {source.layer!r}: not a conflicts table of geoplan check; "
+            f"missing columns: {', '.join(missing)}"
+        )
+    unknown = sorted(set(frame["severity"].dropna()) - set(SEVERITIES))
+    if unknown:
+        raise LayerReadError(
+            f"{path} layer {source.layer!r}: unknown severity {', '.join(map(repr, unknown))} "
+            f"(expected {', '.join(SEVERITIES)})"
+        )
+    if frame.crs is None:
+        raise LayerReadError(f"{path} layer {source.layer!r}: has no CRS")
+    return frame.to_crs(crs)
+
+
+def render_map(
+    loaded: LoadedProject,
+    conflicts: gpd.GeoDataFrame | None,
+    *,
+    subtitle: str,
+    basemap: Basemap = NO_BASEMAP,
+) -> str:
+    """The offline HTML map of a project's layers and (optionally) its conflicts."""
+    layers = {kind: layer.frame for kind, layer in loaded.layers.items()}
+    options = MapOptions(
+        title=loaded.project.name,
+        subtitle=subtitle,
+        basemap=basemap,
+        severity_titles=SEVERITY_TITLES,
+        detail_titles=DETAILS,
+    )
+    return map_html(plan_map(layers, conflicts, options))
+
+
 def write_outputs(
-    result: CheckResult, out_dir: str | os.PathLike, *, overwrite: bool = False
+    result: CheckResult,
+    out_dir: str | os.PathLike,
+    *,
+    overwrite: bool = False,
+    basemap: Basemap = NO_BASEMAP,
 ) -> list[Path]:
     """Write :data:`OUTPUT_FILES` into ``out_dir``, all together.
+
+    Parameters
+    ----------
+    result : CheckResult
+    out_dir : str or os.PathLike
+    overwrite : bool
+        Replace outputs that exist.
+    basemap : Basemap
+        Basemap of ``map.html`` (none by default: nothing fetched).
 
     Returns
     -------
@@ -116,5 +190,8 @@ def write_outputs(
     with atomic_outputs(out, list(OUTPUT_FILES), overwrite=overwrite) as staging:
         write_loaded_layers(result.loaded, staging / "layers.gpkg")
         write_vector(result.conflicts, staging / "conflicts.gpkg", layer="conflicts")
+        subtitle = f"规划冲突检查 · {result.started:%Y-%m-%d %H:%M}"
+        page = render_map(result.loaded, result.conflicts, subtitle=subtitle, basemap=basemap)
+        (staging / "map.html").write_text(page, encoding="utf-8")
         write_report_json(result, staging / "report.json")
     return [out / name for name in OUTPUT_FILES]

@@ -50,7 +50,12 @@ def test_check_writes_the_contract_outputs_and_exits_1_on_prohibited(tmp_path):
     out = tmp_path / "out"
     result = _invoke("check", project, "--out", str(out))
     assert result.exit_code == 1, result.output
-    assert sorted(p.name for p in out.iterdir()) == ["conflicts.gpkg", "layers.gpkg", "report.json"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "conflicts.gpkg",
+        "layers.gpkg",
+        "map.html",
+        "report.json",
+    ]
 
     assert pyogrio.list_layers(out / "conflicts.gpkg")[:, 0].tolist() == ["conflicts"]
     conflicts = gpd.read_file(out / "conflicts.gpkg", layer="conflicts")

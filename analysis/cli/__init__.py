@@ -51,12 +51,13 @@ def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
 
 
 def _register() -> None:
-    from analysis.cli import check_cmd, demo_cmd, layers_cmd, site_cmd
+    from analysis.cli import check_cmd, demo_cmd, layers_cmd, map_cmd, site_cmd
 
     cli.add_command(layers_cmd.layers)
     cli.add_command(check_cmd.check)
     cli.add_command(demo_cmd.demo)
     cli.add_command(site_cmd.site)
+    cli.add_command(map_cmd.map_command)
 
 
 _register()

@@ -6,12 +6,19 @@ from pathlib import Path
 
 import click
 
-from analysis.cli.options import fail_on_opt, out_dir_opt, overwrite_opt, project_arg
+from analysis.cli.options import (
+    basemap_options,
+    fail_on_opt,
+    out_dir_opt,
+    overwrite_opt,
+    project_arg,
+)
 from analysis.cli.summary import summary_text
 from analysis.rules import RuleError, reaches
 from analysis.run import OUTPUT_FILES, CheckOptions, check_project, write_outputs
 from geo.io import refuse_existing
 from layers.project import read_project
+from maps import basemaps
 
 EXIT_CONFLICTS = 1
 
@@ -59,22 +66,27 @@ def run_options(f):
     ]
     for option in reversed(options):
         f = option(f)
-    return f
+    return basemap_options(f)
 
 
-def execute(ctx: click.Context, project, out_dir, packs, disable, min_area, strict, overwrite):
-    """Run a check and write its outputs; print the summary and the output paths."""
+def execute(ctx: click.Context, project, out_dir: str, run: dict):
+    """Run a check and write its outputs; print the summary and the output paths.
+
+    ``run`` holds the values of :func:`run_options`.
+    """
     quiet = ctx.obj.get("quiet")
+    overwrite = run["overwrite"]
+    chosen = basemaps.basemap(run["basemap"], key=run["tianditu_key"], gcj02=run["basemap_gcj02"])
     refuse_existing(Path(out_dir), list(OUTPUT_FILES), overwrite=overwrite)
     options = CheckOptions(
-        packs=tuple(packs) or None,
-        disabled=tuple(disable),
-        min_area_m2=_tolerances(min_area),
-        strict=strict,
+        packs=tuple(run["packs"]) or None,
+        disabled=tuple(run["disable"]),
+        min_area_m2=_tolerances(run["min_area"]),
+        strict=run["strict"],
     )
     progress = None if quiet else (lambda message: click.echo(f"geoplan: {message}", err=True))
     result = check_project(project, options, progress=progress)
-    written = write_outputs(result, out_dir, overwrite=overwrite)
+    written = write_outputs(result, out_dir, overwrite=overwrite, basemap=chosen)
     if not quiet:
         click.echo(summary_text(result))
         click.echo("")
@@ -89,23 +101,11 @@ def execute(ctx: click.Context, project, out_dir, packs, disable, min_area, stri
 @run_options
 @fail_on_opt
 @click.pass_context
-def check(
-    ctx: click.Context,
-    project_file: str,
-    packs,
-    disable,
-    min_area,
-    strict: bool,
-    overwrite: bool,
-    out_dir: str,
-    fail_on: str,
-) -> None:
-    """Check PROJECT.toml against its rule packs; write conflicts.gpkg and report.json to --out.
+def check(ctx: click.Context, project_file: str, out_dir: str, fail_on: str, **run) -> None:
+    """Check PROJECT.toml against its rule packs; write layers, conflicts, map, report to --out.
 
     Exit status: 0 no conflict at or above --fail-on, 1 such conflicts, 2 bad input.
     """
-    result = execute(
-        ctx, read_project(project_file), out_dir, packs, disable, min_area, strict, overwrite
-    )
+    result = execute(ctx, read_project(project_file), out_dir, run)
     if reaches(result.conflicts["severity"], fail_on):
         ctx.exit(EXIT_CONFLICTS)

@@ -12,11 +12,9 @@ from layers.project import read_project
 @click.command()
 @run_options
 @click.pass_context
-def demo(
-    ctx: click.Context, packs, disable, min_area, strict: bool, overwrite: bool, out_dir: str
-) -> None:
+def demo(ctx: click.Context, out_dir: str, **run) -> None:
     """Run the whole job on the embedded 巴中市 dataset and write the outputs to --out.
 
     Exits 0 when the run completed, whatever it found: it is a demonstration.
     """
-    execute(ctx, read_project(PROJECT_FILE), out_dir, packs, disable, min_area, strict, overwrite)
+    execute(ctx, read_project(PROJECT_FILE), out_dir, run)

@@ -27,3 +27,31 @@ fail_on_opt = click.option(
     show_default=True,
     help="Exit 1 when a conflict of this severity or worse is found.",
 )
+
+
+def basemap_options(f):
+    """``--basemap``, ``--tianditu-key`` and ``--basemap-gcj02``, passed on as ``basemap``."""
+    options = [
+        click.option(
+            "--basemap",
+            default="none",
+            show_default=True,
+            metavar="none|osm|tianditu|amap|URL",
+            help="Basemap of map.html; tiles are fetched only when one is chosen. "
+            "URL: an XYZ template with {z}, {x}, {y}, e.g. an intranet tile server.",
+        ),
+        click.option(
+            "--tianditu-key",
+            envvar="GEOPLAN_TIANDITU_KEY",
+            metavar="TK",
+            help="天地图 key for --basemap tianditu (or GEOPLAN_TIANDITU_KEY).",
+        ),
+        click.option(
+            "--basemap-gcj02",
+            is_flag=True,
+            help="The tiles of a --basemap URL are in GCJ-02 (shift the overlays to match).",
+        ),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f

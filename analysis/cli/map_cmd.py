@@ -1,0 +1,61 @@
+"""``geoplan map``: draw a project's layers (and a check's conflicts) as offline HTML."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from analysis.cli.options import basemap_options, overwrite_opt, project_arg
+from analysis.run import read_conflicts, render_map
+from geo.io import atomic_output, refuse_existing
+from layers.loader import load_project
+from layers.project import read_project
+from maps import basemaps
+
+
+@click.command("map")
+@project_arg
+@click.option(
+    "--out",
+    "out_file",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=str),
+    help="HTML file to write.",
+)
+@click.option(
+    "--conflicts",
+    "conflicts_file",
+    type=click.Path(dir_okay=False, path_type=str),
+    help="conflicts.gpkg of a check run, drawn on top of the layers.",
+)
+@basemap_options
+@overwrite_opt
+@click.pass_context
+def map_command(
+    ctx: click.Context,
+    project_file: str,
+    out_file: str,
+    conflicts_file: str | None,
+    basemap: str,
+    tianditu_key: str | None,
+    basemap_gcj02: bool,
+    overwrite: bool,
+) -> None:
+    """Draw PROJECT.toml's layers on a self-contained HTML map (no network needed)."""
+    chosen = basemaps.basemap(basemap, key=tianditu_key, gcj02=basemap_gcj02)
+    refuse_existing(Path(out_file).parent, [Path(out_file).name], overwrite=overwrite)
+    project = read_project(project_file)
+    loaded = load_project(project)
+    conflicts = read_conflicts(conflicts_file, loaded.crs) if conflicts_file else None
+    what = "图层与冲突" if conflicts is not None else "图层总览"
+    page = render_map(
+        loaded,
+        conflicts,
+        subtitle=f"{what} · {datetime.now().astimezone():%Y-%m-%d %H:%M}",
+        basemap=chosen,
+    )
+    with atomic_output(out_file, overwrite=overwrite) as staged:
+        staged.write_text(page, encoding="utf-8")
+    click.echo(f"map: {click.format_filename(out_file)}")

@@ -1,0 +1,219 @@
+"""Geometry for display: simplified, dissolved, in longitude/latitude, rounded.
+
+A city's 永久基本农田 has hundreds of thousands of patches; drawn one by one
+they make a file of hundreds of megabytes and a browser that stops
+responding. For display only (the analysis never sees these geometries):
+
+- dense layers are dissolved by grid cell, so the browser draws a few
+  hundred paths, not a path per patch — except the features a conflict
+  refers to, which stay separate, at full detail, with their attributes;
+- outlines are simplified to half a screen pixel at ``detail_zoom`` — the
+  closest zoom the layer is meant to be read at; coverages (townships,
+  counties, zones) with :func:`shapely.coverage_simplify` so neighbours keep
+  their shared edges; Leaflet simplifies further at coarser zooms as it draws;
+- coordinates are rounded to the decimals that resolution needs;
+- with a GCJ-02 basemap everything is shifted into GCJ-02 (:mod:`maps.gcj02`).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from maps.gcj02 import geometries_to_gcj02
+
+logger = logging.getLogger(__name__)
+
+_EARTH_CIRCUMFERENCE_M = 40_075_016.686  # Web Mercator equator, for ground resolution
+_TILE_PX = 256
+_WGS84 = "EPSG:4326"
+
+
+@dataclass(frozen=True)
+class DisplayOptions:
+    """How far geometry is reduced for display.
+
+    Attributes
+    ----------
+    detail_zoom : int
+        Web-map zoom at which the layers must still be exact to half a pixel
+        (15: half a pixel ≈ 2 m at Bazhong's latitude).
+    conflict_zoom : int
+        The same for conflicts and the features they involve (18: ≈ 0.25 m;
+        they are never simplified, only rounded).
+    dissolve_above : int
+        Layers with more features than this are dissolved by grid cell.
+    dissolve_cell_m : float
+        Side of the dissolve grid (metres, working CRS).
+    gcj02 : bool
+        Shift into GCJ-02 for a 高德/AMap-style basemap.
+    """
+
+    detail_zoom: int = 15
+    conflict_zoom: int = 18
+    dissolve_above: int = 2000
+    dissolve_cell_m: float = 10_000.0
+    gcj02: bool = False
+
+
+def pixel_size_m(zoom: int, latitude: float) -> float:
+    """Ground size of one Web Mercator pixel (metres) at ``zoom`` and ``latitude`` (degrees)."""
+    return _EARTH_CIRCUMFERENCE_M * math.cos(math.radians(latitude)) / (_TILE_PX * 2**zoom)
+
+
+def decimals_for(resolution_m: float) -> int:
+    """Decimal places of a degree that resolve ``resolution_m`` metres (at most 7)."""
+    return min(7, max(0, math.ceil(-math.log10(resolution_m / 111_320.0))))
+
+
+def _round(geoms: np.ndarray, decimals: int) -> np.ndarray:
+    return shapely.transform(geoms, lambda xy: np.round(xy, decimals))
+
+
+def _simplify(geoms: np.ndarray, tolerance: float, coverage: bool) -> np.ndarray:
+    if coverage and len(geoms) > 1 and bool(shapely.coverage_is_valid(geoms)):
+        return np.asarray(shapely.coverage_simplify(geoms, tolerance))
+    return shapely.simplify(geoms, tolerance, preserve_topology=True)
+
+
+def _overlapping(geoms: np.ndarray) -> np.ndarray:
+    """Which geometries share interior with another one."""
+    i, j = shapely.STRtree(geoms).query(geoms, predicate="intersects")
+    pairs = i != j
+    i, j = i[pairs], j[pairs]
+    shared = shapely.relate_pattern(geoms[i], geoms[j], "T********")
+    out = np.zeros(len(geoms), bool)
+    out[i[shared]] = True
+    return out
+
+
+def _merge(geoms: np.ndarray, overlapping: np.ndarray) -> shapely.Geometry:
+    # Only features that overlap others need a union; the rest are collected
+    # as they are (an SVG path fills overlapping rings even-odd, as holes).
+    parts = [shapely.get_parts(geoms[~overlapping])]
+    if overlapping.any():
+        parts.append(shapely.get_parts(shapely.union_all(geoms[overlapping])))
+    polygons = np.concatenate(parts)
+    return shapely.multipolygons(polygons[shapely.get_type_id(polygons) == 3])
+
+
+def _dissolve_by_cell(frame: gpd.GeoDataFrame, cell_m: float, by: str | None) -> gpd.GeoDataFrame:
+    geoms = frame.geometry.values
+    points = shapely.point_on_surface(geoms)
+    keys = pd.DataFrame(
+        {
+            "x": np.floor(shapely.get_x(points) / cell_m).astype(np.int64),
+            "y": np.floor(shapely.get_y(points) / cell_m).astype(np.int64),
+        }
+    )
+    if by is not None:
+        keys[by] = frame[by].astype(str).to_numpy()
+    overlapping = _overlapping(geoms)
+    rows = []
+    for key, index in keys.groupby(list(keys.columns), sort=True).indices.items():
+        row = {"features": len(index), "geometry": _merge(geoms[index], overlapping[index])}
+        if by is not None:
+            row[by] = key[-1]
+        if "area_m2" in frame:
+            row["area_m2"] = float(frame["area_m2"].to_numpy()[index].sum())
+        rows.append(row)
+    return gpd.GeoDataFrame(rows, geometry="geometry", crs=frame.crs)
+
+
+def display_frame(
+    frame: gpd.GeoDataFrame,
+    *,
+    fields: Sequence[str],
+    options: DisplayOptions,
+    coverage: bool = False,
+    dissolve_by: str | None = None,
+    keep_ids: Collection[str] = (),
+    latitude: float,
+) -> gpd.GeoDataFrame:
+    """One layer's features as they are drawn.
+
+    Parameters
+    ----------
+    frame : geopandas.GeoDataFrame
+        Loaded features in the working (projected, metric) CRS.
+    fields : sequence of str
+        Attribute columns the popups and styles need; others are left out.
+    options : DisplayOptions
+    coverage : bool
+        The layer is a coverage (features share edges); simplify it as one.
+    dissolve_by : str, optional
+        Column whose classes stay apart when a dense layer is dissolved.
+    keep_ids : collection of str
+        ``id`` values of features a conflict refers to: never dissolved or
+        simplified.
+    latitude : float
+        Latitude (degrees) the pixel size is computed at.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        In EPSG:4326 (shifted into GCJ-02 if ``options.gcj02``), with
+        ``fields`` (empty strings for features dissolved together), a
+        ``features`` count (1 unless dissolved), ``area_m2`` (of the source
+        features, summed over a dissolved cell) where the frame has it, and
+        a ``detailed`` flag.
+    """
+    frame = frame[~frame.geometry.is_empty & frame.geometry.notna()]
+    columns = [c for c in fields if c in frame.columns]
+    extra = ["area_m2"] if "area_m2" in frame else []
+    ids = frame["id"].astype(str) if "id" in frame else pd.Series("", index=frame.index)
+    kept = ids.isin(set(keep_ids)).to_numpy()
+    rest = frame[~kept]
+    tolerance = pixel_size_m(options.detail_zoom, latitude) / 2
+
+    if len(frame) > options.dissolve_above:
+        body = _dissolve_by_cell(rest, options.dissolve_cell_m, dissolve_by)
+        logger.info("display: %d features dissolved into %d cells", len(rest), len(body))
+        body.geometry = _simplify(body.geometry.values, tolerance, coverage=False)
+    else:
+        body = rest[[*columns, *extra, "geometry"]].assign(features=1)
+        # A subset of a coverage is still a coverage.
+        body.geometry = _simplify(body.geometry.values, tolerance, coverage)
+    detailed = frame[kept][[*columns, *extra, "geometry"]].assign(features=1)
+
+    out = gpd.GeoDataFrame(
+        pd.concat([body.assign(detailed=False), detailed.assign(detailed=True)], ignore_index=True),
+        geometry="geometry",
+        crs=frame.crs,
+    )
+    for column in columns:
+        out[column] = out[column].where(out[column].notna(), "") if column in out else ""
+    return to_display_crs(out, options, detailed=out["detailed"].to_numpy(), latitude=latitude)
+
+
+def to_display_crs(
+    frame: gpd.GeoDataFrame,
+    options: DisplayOptions,
+    *,
+    detailed: np.ndarray | None = None,
+    latitude: float,
+) -> gpd.GeoDataFrame:
+    """Reproject to longitude/latitude, shift into GCJ-02 if asked, and round.
+
+    ``detailed`` rows are rounded for ``options.conflict_zoom``, the others for
+    ``options.detail_zoom``.
+    """
+    out = frame.to_crs(_WGS84)
+    geoms = out.geometry.values
+    if options.gcj02:
+        geoms = geometries_to_gcj02(geoms)
+    fine = np.ones(len(out), bool) if detailed is None else np.asarray(detailed, bool)
+    coarse_decimals = decimals_for(pixel_size_m(options.detail_zoom, latitude) / 2)
+    fine_decimals = decimals_for(pixel_size_m(options.conflict_zoom, latitude) / 2)
+    rounded = np.empty(len(out), dtype=object)
+    rounded[fine] = _round(geoms[fine], fine_decimals)
+    rounded[~fine] = _round(geoms[~fine], coarse_decimals)
+    out.geometry = rounded
+    return out

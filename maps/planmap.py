@@ -1,0 +1,328 @@
+"""The planner's map: every layer and the conflicts in one offline HTML file.
+
+Each planning layer is a toggleable group in the plan palette
+(:mod:`maps.style`); townships are filled by 乡镇级主体功能区 and labelled
+from zoom 10; conflicts are drawn on top, one group per severity, with a
+popup giving the rule, severity, area in 亩 and 公顷, county, township,
+function type, both features and the citation. Nothing on the page is
+fetched from the network unless a basemap is chosen.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geo.crs import require_projected
+from layers.catalog import KINDS
+from maps.basemaps import NO_BASEMAP, Basemap
+from maps.display import DisplayOptions, display_frame, to_display_crs
+from maps.elements import InlineAssets, Labels, Legend, OfflineMap, ScaleBar, Title, script_json
+from maps.popups import POPUP_COLUMNS, TOOLTIP, conflict_popup, layer_popup
+from maps.style import (
+    BACKGROUND,
+    CHEMICAL_PARK_STYLE,
+    FUNCTION_TYPE_STYLES,
+    HIGHLIGHT_STYLE,
+    LAYER_STYLES,
+    PROTECTED_CATEGORY_STYLES,
+    SEVERITY_STYLES,
+    Style,
+    kind_style,
+)
+
+logger = logging.getLogger(__name__)
+
+#: Layers whose features share edges; simplified as a coverage.
+COVERAGE_KINDS = frozenset(
+    {"townships", "counties", "zone_urban", "zone_agricultural", "zone_ecological"}
+)
+#: Layers off when the map opens (they cover most of the map).
+HIDDEN_KINDS = frozenset({"zone_urban", "zone_agricultural", "zone_ecological", "cultivated_land"})
+#: Zoom from which township names show.
+LABEL_MIN_ZOOM = 10
+_CLASS_COLUMN = {"townships": "function_type", "protected_areas": "category", "parks": "chemical"}
+_STYLE_KEY = "_s"
+
+
+@dataclass(frozen=True)
+class MapOptions:
+    """What the map shows and how.
+
+    Attributes
+    ----------
+    title : str
+        First line of the title (the dataset's name).
+    subtitle : str
+        Second line (for example the run date).
+    basemap : Basemap
+    display : DisplayOptions
+    severity_titles : mapping of str to str
+        Chinese name of each severity, most severe first.
+    detail_titles : mapping of str to str
+        Chinese name of each code of the conflicts' ``detail`` column.
+    """
+
+    title: str
+    subtitle: str = ""
+    basemap: Basemap = NO_BASEMAP
+    display: DisplayOptions = field(default_factory=DisplayOptions)
+    severity_titles: Mapping[str, str] = field(
+        default_factory=lambda: {"prohibited": "禁止", "restricted": "限制", "notice": "提示"}
+    )
+    detail_titles: Mapping[str, str] = field(default_factory=dict)
+
+
+def _class_styles(kind: str, values: pd.Series) -> tuple[list[Style], np.ndarray]:
+    base = kind_style(kind)
+    if kind == "townships":
+        table = FUNCTION_TYPE_STYLES
+    elif kind == "protected_areas":
+        table = PROTECTED_CATEGORY_STYLES
+    elif kind == "parks":
+        table = {"True": CHEMICAL_PARK_STYLE, "是": CHEMICAL_PARK_STYLE}
+    else:
+        return [base], np.zeros(len(values), int)
+    styles = [base, *table.values()]
+    keys = list(table)
+    index = values.astype(str).map(lambda v: keys.index(v) + 1 if v in keys else 0)
+    return styles, index.to_numpy(int)
+
+
+def _feature_collection(geoms: np.ndarray, props: pd.DataFrame) -> dict:
+    texts = shapely.to_geojson(geoms)
+    records = props.to_dict("records")
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {"type": "Feature", "id": i, "properties": p, "geometry": json.loads(g)}
+            for i, (p, g) in enumerate(zip(records, texts, strict=True))
+        ],
+    }
+
+
+def _geojson_layer(
+    geoms: np.ndarray,
+    props: pd.DataFrame,
+    fields: list[str],
+    styles: list[Style],
+    *,
+    name: str,
+    show: bool,
+    title: str | None = None,
+    highlight: bool = False,
+) -> folium.GeoJson:
+    keep = ~(shapely.is_empty(geoms) | shapely.is_missing(geoms))
+    data = _feature_collection(geoms[keep], props[keep])
+    spec = script_json({"title": title or TOOLTIP, "fields": fields, "tooltip": TOOLTIP})
+    leaflet_styles = [style.leaflet() for style in styles]
+    return folium.GeoJson(
+        data,
+        name=html.escape(name),
+        show=show,
+        style_function=lambda f: leaflet_styles[f["properties"][_STYLE_KEY]],
+        highlight_function=(lambda f: HIGHLIGHT_STYLE.leaflet()) if highlight else None,
+        on_each_feature=folium.JsCode(f"function (f, l) {{ geoplan.bind(f, l, {spec}); }}"),
+        smooth_factor=1.0,
+    )
+
+
+def _referenced_ids(conflicts: pd.DataFrame | None) -> dict[str, set[str]]:
+    if conflicts is None or conflicts.empty:
+        return {}
+    out: dict[str, set[str]] = {}
+    for side in ("left", "right"):
+        pairs = conflicts[[f"{side}_kind", f"{side}_id"]].dropna().astype(str)
+        for kind, ids in pairs.groupby(f"{side}_kind")[f"{side}_id"]:
+            out.setdefault(kind, set()).update(ids)
+    return out
+
+
+def _ordered_kinds(layers: Mapping[str, gpd.GeoDataFrame]) -> list[str]:
+    known = [kind for kind in LAYER_STYLES if kind in layers]
+    return known + sorted(kind for kind in layers if kind not in LAYER_STYLES)
+
+
+def _bounds_lonlat(layers: Mapping[str, gpd.GeoDataFrame]) -> tuple[float, float, float, float]:
+    frames = [layers["counties"]] if "counties" in layers else list(layers.values())
+    boxes = np.array([frame.to_crs("EPSG:4326").total_bounds for frame in frames if len(frame)])
+    return (
+        float(boxes[:, 0].min()),
+        float(boxes[:, 1].min()),
+        float(boxes[:, 2].max()),
+        float(boxes[:, 3].max()),
+    )
+
+
+def _legend_entries(kind: str) -> list[tuple[str, Style, bool]]:
+    title = KINDS[kind].title if kind in KINDS else kind
+    line = KINDS[kind].family == "line" if kind in KINDS else False
+    if kind == "townships":
+        return [(f"乡镇：{name}", style, False) for name, style in FUNCTION_TYPE_STYLES.items()]
+    if kind == "protected_areas":
+        return [(name, style, False) for name, style in PROTECTED_CATEGORY_STYLES.items()]
+    if kind == "parks":
+        return [(title, kind_style(kind), False), ("化工园区", CHEMICAL_PARK_STYLE, False)]
+    return [(title, kind_style(kind), line)]
+
+
+def plan_map(
+    layers: Mapping[str, gpd.GeoDataFrame],
+    conflicts: gpd.GeoDataFrame | None,
+    options: MapOptions,
+) -> folium.Map:
+    """Draw the layers and conflicts on an offline folium map.
+
+    Parameters
+    ----------
+    layers : mapping of str to geopandas.GeoDataFrame
+        Loaded layers by kind, in the working (projected) CRS, with the
+        standard fields of their kind.
+    conflicts : geopandas.GeoDataFrame, optional
+        Rows with the columns of ``conflicts.gpkg``.
+    options : MapOptions
+
+    Returns
+    -------
+    folium.Map
+        Render it with :func:`map_html`.
+    """
+    layers = {kind: frame for kind, frame in layers.items() if frame is not None}
+    if not layers:
+        raise ValueError("no layers to draw")
+    for kind, frame in layers.items():
+        require_projected(frame.crs, f"layer {kind}")
+    west, south, east, north = _bounds_lonlat(layers)
+    latitude = (south + north) / 2
+    display = options.display
+    if options.basemap.gcj02 != display.gcj02:
+        display = DisplayOptions(**{**display.__dict__, "gcj02": options.basemap.gcj02})
+
+    m = OfflineMap(
+        location=[latitude, (west + east) / 2],
+        zoom_start=9,
+        tiles=None,
+        max_zoom=18,
+        control_scale=False,
+    )
+    m.get_root().title = html.escape(options.title)
+    m.add_child(InlineAssets(BACKGROUND))
+    for i, tiles in enumerate(options.basemap.tiles):
+        folium.TileLayer(
+            tiles=tiles.url,
+            attr=html.escape(tiles.attribution) or " ",
+            name=html.escape(options.basemap.title if i == 0 else f"{options.basemap.title}注记"),
+            overlay=i > 0,
+            control=True,
+            subdomains=tiles.subdomains or "abc",
+            max_zoom=tiles.max_zoom,
+        ).add_to(m)
+
+    referenced = _referenced_ids(conflicts)
+    legend_layers: list[tuple[str, Style, bool]] = []
+    for kind in _ordered_kinds(layers):
+        frame = layers[kind]
+        title = KINDS[kind].title if kind in KINDS else kind
+        shown = display_frame(
+            frame,
+            fields=POPUP_COLUMNS.get(kind, ["name", "id"]),
+            options=display,
+            coverage=kind in COVERAGE_KINDS,
+            dissolve_by=_CLASS_COLUMN.get(kind),
+            keep_ids=referenced.get(kind, ()),
+            latitude=latitude,
+        )
+        props, fields = layer_popup(kind, shown)
+        column = _CLASS_COLUMN.get(kind)
+        styles, index = _class_styles(
+            kind, shown[column] if column in shown else pd.Series("", index=shown.index)
+        )
+        props[_STYLE_KEY] = index
+        _geojson_layer(
+            shown.geometry.values,
+            props,
+            fields,
+            styles,
+            name=f"{title}（{len(frame):,}）",
+            show=kind not in HIDDEN_KINDS,
+        ).add_to(m)
+        legend_layers += _legend_entries(kind)
+        if kind == "townships" and len(frame):
+            m.add_child(_township_labels(frame, display, latitude))
+
+    legend = []
+    if conflicts is not None:
+        legend.append(
+            ("冲突（按严重程度）", _add_conflicts(m, conflicts, options, display, latitude))
+        )
+    legend.append(("图层", legend_layers))
+    m.add_child(Legend(legend))
+    m.add_child(Title(options.title, options.subtitle))
+    m.add_child(ScaleBar())
+    folium.LayerControl(collapsed=False).add_to(m)
+    m.fit_bounds([[south, west], [north, east]])
+    return m
+
+
+def _township_labels(frame: gpd.GeoDataFrame, display: DisplayOptions, latitude: float) -> Labels:
+    points = gpd.GeoDataFrame(
+        {"name": frame["name"].astype(str)},
+        geometry=shapely.point_on_surface(frame.geometry.values),
+        crs=frame.crs,
+    )
+    points = to_display_crs(points, display, latitude=latitude)
+    rows = [
+        (round(y, 5), round(x, 5), name)
+        for x, y, name in zip(
+            shapely.get_x(points.geometry.values),
+            shapely.get_y(points.geometry.values),
+            points["name"],
+            strict=True,
+        )
+    ]
+    return Labels(rows, name="乡镇名称", min_zoom=LABEL_MIN_ZOOM)
+
+
+def _add_conflicts(
+    m: folium.Map,
+    conflicts: gpd.GeoDataFrame,
+    options: MapOptions,
+    display: DisplayOptions,
+    latitude: float,
+) -> list[tuple[str, Style, bool]]:
+    require_projected(conflicts.crs, "conflicts")
+    shown = to_display_crs(conflicts, display, latitude=latitude)
+    props, fields = conflict_popup(shown, options.severity_titles, options.detail_titles)
+    props[_STYLE_KEY] = 0
+    entries = []
+    for severity in reversed(list(options.severity_titles)):
+        rows = (shown["severity"] == severity).to_numpy()
+        style = SEVERITY_STYLES.get(severity, SEVERITY_STYLES["notice"])
+        title = options.severity_titles[severity]
+        count = int(rows.sum())
+        _geojson_layer(
+            shown.geometry.values[rows],
+            props[rows],
+            fields,
+            [style],
+            name=f"冲突：{title}（{count:,} 处）",
+            show=True,
+            title="规则",
+            highlight=True,
+        ).add_to(m)
+        entries.append((f"{title}（{count:,} 处）", style, False))
+    return entries[::-1]
+
+
+def map_html(m: folium.Map) -> str:
+    """The map as one self-contained HTML document."""
+    return m.get_root().render()
