@@ -2,7 +2,7 @@
 
 Tiles of such maps are drawn in GCJ-02; data in WGS 84 (or CGCS2000, which
 agrees with it to centimetres) sits several hundred metres off on them —
-440–490 m west-north-west across Bazhong. When the map uses such a basemap
+440–510 m to the north-west across Bazhong. When the map uses such a basemap
 its overlays are shifted with :func:`wgs84_to_gcj02`; the analysis data
 never is.
 

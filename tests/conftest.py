@@ -160,3 +160,26 @@ fields = { name = "Name" }
         encoding="utf-8",
     )
     return project
+
+
+@pytest.fixture(scope="session")
+def demo_out(tmp_path_factory) -> Path:
+    """The outputs of ``geoplan demo``, run once for the session."""
+    from click.testing import CliRunner
+
+    from analysis.cli import cli
+
+    out = tmp_path_factory.mktemp("demo")
+    result = CliRunner().invoke(cli, ["-q", "demo", "--out", str(out), "--overwrite"])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Chromium with the network off (see tests/browser.py)."""
+    from browser import start_browser
+
+    driver = start_browser()
+    yield driver
+    driver.quit()

@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-SYSTEM_PACKAGES=(gdal-bin)
+SYSTEM_PACKAGES=(gdal-bin chromium chromium-driver fonts-noto-cjk)
 
 missing=()
 for pkg in "${SYSTEM_PACKAGES[@]}"; do

@@ -1,0 +1,235 @@
+"""The offline map without a browser: GCJ-02, display geometry, the HTML, `geoplan map`."""
+
+from __future__ import annotations
+
+import json
+import re
+from html.parser import HTMLParser
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+from click.testing import CliRunner
+from pyproj import Geod
+
+from analysis.cli import cli
+from engine_cases import EPSG, X0, Y0, box, write_project
+from layers.bazhong import PROJECT_FILE
+from maps.basemaps import BasemapError, basemap
+from maps.display import DisplayOptions, display_frame, pixel_size_m, to_display_crs
+from maps.gcj02 import wgs84_to_gcj02
+
+BAZHONG_GPKG = PROJECT_FILE.parent / "data" / "bazhong.gpkg"
+
+
+@pytest.mark.parametrize(
+    ("lon", "lat", "gcj_lon", "gcj_lat"),
+    [
+        # Published test vectors of independent implementations
+        # (coordtransform / hutool CoordinateUtil, geotool, geoToolbox).
+        (116.404, 39.915, 116.41024449916938, 39.91640428150164),
+        (121.0917077, 30.6107779, 121.09626935575027, 30.608604331756705),
+        (116.0, 40.0, 116.006141221789, 40.001213650174),
+    ],
+)
+def test_gcj02_matches_published_reference_points(lon, lat, gcj_lon, gcj_lat):
+    x, y = wgs84_to_gcj02(lon, lat)
+    assert float(x) == pytest.approx(gcj_lon, abs=1e-6)
+    assert float(y) == pytest.approx(gcj_lat, abs=1e-6)
+
+
+def test_gcj02_is_the_identity_outside_china():
+    x, y = wgs84_to_gcj02([2.35, 139.7], [48.85, 35.7])  # Paris; Tokyo is inside the box
+    assert float(x[0]) == 2.35 and float(y[0]) == 48.85
+
+
+def test_without_the_shift_overlays_sit_440_to_510_m_north_west_on_gcj02_tiles():
+    counties = gpd.read_file(BAZHONG_GPKG, layer="XZQ_XJ").to_crs(4326)
+    xy = shapely.get_coordinates(counties.geometry.values)
+    gx, gy = wgs84_to_gcj02(xy[:, 0], xy[:, 1])
+    azimuth, _, distance = Geod(ellps="WGS84").inv(gx, gy, xy[:, 0], xy[:, 1])
+    assert 440 < distance.min() and distance.max() < 510
+    assert ((-70 < azimuth) & (azimuth < -50)).all()  # north-west
+
+
+def _squares(n: int, side: float = 300.0) -> gpd.GeoDataFrame:
+    rng = np.random.default_rng(7)
+    x = X0 + rng.uniform(0, 40_000, n)
+    y = Y0 + rng.uniform(0, 40_000, n)
+    geoms = shapely.box(x, y, x + side, y + side)
+    return gpd.GeoDataFrame(
+        {"id": [f"P{i}" for i in range(n)], "name": [f"图斑{i}" for i in range(n)]},
+        geometry=geoms,
+        crs=EPSG,
+    )
+
+
+def _back(frame: gpd.GeoDataFrame) -> np.ndarray:
+    return frame.to_crs(EPSG).geometry.values
+
+
+def test_dense_layers_dissolve_by_cell_but_keep_conflict_features_whole():
+    frame = _squares(3000)
+    frame.loc[1, "geometry"] = shapely.affinity.translate(frame.geometry[0], 100, 100)  # overlap
+    frame.loc[2, "geometry"] = frame.geometry[0].buffer(-50)  # inside another
+    options = DisplayOptions(detail_zoom=22, dissolve_above=2000, dissolve_cell_m=10_000)
+    shown = display_frame(
+        frame, fields=["id", "name"], options=options, keep_ids={"P5", "P6"}, latitude=31.9
+    )
+
+    kept = shown[shown["detailed"]]
+    assert sorted(kept["id"]) == ["P5", "P6"]
+    assert shown["features"].sum() == 3000
+    assert (~shown["detailed"]).sum() <= 25  # 40.3 km square in 10 km cells
+
+    geoms = _back(shown)
+    expected = shapely.union_all(frame.geometry.values)
+    assert shapely.area(shapely.union_all(geoms)) == pytest.approx(expected.area, rel=1e-6)
+    for geom in geoms[~shown["detailed"].to_numpy()]:
+        # No two parts of one path overlap: an SVG path would fill them as holes.
+        parts = shapely.get_parts(geom)
+        assert shapely.area(parts).sum() == pytest.approx(geom.area, rel=1e-9)
+    original = frame.set_index("id").geometry
+    for ident, geom in zip(kept["id"], geoms[shown["detailed"].to_numpy()], strict=True):
+        # Not simplified, only rounded to 6 decimals of a degree (≈ 0.1 m).
+        assert shapely.get_num_coordinates(geom) == shapely.get_num_coordinates(original[ident])
+        assert shapely.hausdorff_distance(geom, original[ident]) < 0.1
+
+
+def test_simplified_outlines_stay_within_half_a_pixel_at_the_detail_zoom():
+    townships = gpd.read_file(BAZHONG_GPKG, layer="XZQ_XZ").rename(columns={"XZMC": "name"})
+    options = DisplayOptions(detail_zoom=15)
+    shown = display_frame(townships, fields=["name"], options=options, coverage=True, latitude=31.9)
+    assert len(shown) == len(townships)
+    half_pixel = pixel_size_m(15, 31.9) / 2
+    rounding = 0.5 * 10**-5 * 111_320 * np.sqrt(2)  # 5 decimals of a degree
+    distance = shapely.hausdorff_distance(_back(shown), townships.geometry.values)
+    assert distance.max() <= half_pixel + rounding + 0.01
+    simplified = shapely.get_num_coordinates(_back(shown)).sum()
+    assert simplified < shapely.get_num_coordinates(townships.geometry.values).sum()
+
+
+def test_overlays_shift_into_gcj02_only_for_a_gcj02_basemap():
+    frame = gpd.GeoDataFrame(geometry=[box(0, 0, 1000, 1000)], crs=EPSG)
+    plain = to_display_crs(frame, DisplayOptions(detail_zoom=22), latitude=31.9)
+    shifted = to_display_crs(frame, DisplayOptions(detail_zoom=22, gcj02=True), latitude=31.9)
+    a = shapely.get_coordinates(plain.geometry.values)
+    b = shapely.get_coordinates(shifted.geometry.values)
+    reference = np.column_stack(wgs84_to_gcj02(a[:, 0], a[:, 1]))
+    assert np.abs(b - reference).max() < 1e-6
+    assert np.abs(a - frame.to_crs(4326).get_coordinates().to_numpy()).max() < 1e-6
+    assert basemap("amap").gcj02 and not basemap("osm").gcj02
+
+
+class _Loads(HTMLParser):
+    """Every URL the page would load: script/img/iframe src, link href, CSS url()/@import."""
+
+    def __init__(self):
+        super().__init__()
+        self.urls: list[str] = []
+        self._in_style = False
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag in ("script", "img", "iframe", "source", "embed") and attrs.get("src"):
+            self.urls.append(attrs["src"])
+        if tag == "link" and attrs.get("href"):
+            self.urls.append(attrs["href"])
+        self._in_style = tag == "style"
+
+    def handle_data(self, data):
+        if self._in_style:
+            self.urls += re.findall(r"url\(\s*['\"]?([^)'\"]+)", data)
+            self.urls += re.findall(r"@import\s+['\"]([^'\"]+)", data)
+
+
+def _loads(page: str) -> list[str]:
+    parser = _Loads()
+    parser.feed(page)
+    return parser.urls
+
+
+def test_demo_map_loads_nothing_from_the_network(demo_out):
+    page = (demo_out / "map.html").read_text(encoding="utf-8")
+    urls = _loads(page)
+    assert urls, "the inlined CSS should at least hold data: images"
+    # data: URIs and in-page fragments (Leaflet's old-IE "#default#VML") load nothing.
+    outside = [u for u in urls if not u.startswith(("data:", "#"))]
+    assert outside == []
+    assert sum(u.startswith("data:image/png") for u in urls) >= 2  # the layer-control icons
+    assert "cdn.jsdelivr.net" not in page and "code.jquery.com" not in page
+    assert not re.search(r"<(script|link)[^>]+(src|href)=", page)
+    assert "tile.openstreetmap.org" not in page and "{z}" not in page
+    assert "leaflet-control-layers" in page and "L.control.scale" in page
+
+
+def _overlay_names(page: str) -> list[str]:
+    """Names of the layer control's overlays, as folium writes them (JSON strings)."""
+    found = re.findall(r'"((?:[^"\\]|\\.)*)"\s*:\s*(?:geo_json|labels)_\w+', page)
+    return [json.loads(f'"{name}"') for name in found]
+
+
+def _map(tmp_path, *args) -> tuple[int, str, str]:
+    out = tmp_path / "map.html"
+    result = CliRunner().invoke(
+        cli, ["-q", "map", str(PROJECT_FILE), "--out", str(out), *args], catch_exceptions=False
+    )
+    page = out.read_text(encoding="utf-8") if out.exists() else ""
+    return result.exit_code, result.output, page
+
+
+def test_map_command_draws_layers_and_a_chosen_basemap(tmp_path):
+    code, output, page = _map(tmp_path, "--basemap", "osm")
+    assert code == 0, output
+    assert "https://tile.openstreetmap.org/{z}/{x}/{y}.png" in page
+    names = _overlay_names(page)
+    assert "乡镇名称" in names and "生态保护红线（5）" in names
+    assert not any(name.startswith("冲突") for name in names)
+
+
+def test_map_command_with_tianditu_needs_a_key_and_writes_nothing(tmp_path):
+    code, output, page = _map(tmp_path, "--basemap", "tianditu")
+    assert code == 2 and "tianditu" in output and "key" in output
+    assert page == "" and list(tmp_path.iterdir()) == []
+    with pytest.raises(BasemapError, match="XYZ URL template"):
+        basemap("https://tiles.example/{z}/{x}.png")
+
+
+def test_map_command_draws_the_conflicts_of_a_check(tmp_path, demo_out):
+    code, output, page = _map(tmp_path, "--conflicts", str(demo_out / "conflicts.gpkg"))
+    assert code == 0, output
+    conflicts = gpd.read_file(demo_out / "conflicts.gpkg")
+    names = [name for name in _overlay_names(page) if name.startswith("冲突：")]
+    counts = {n.split("：")[1].split("（")[0]: int(re.search(r"（(\d+) 处）", n)[1]) for n in names}
+    expected = conflicts["severity"].map(
+        {"prohibited": "禁止", "restricted": "限制", "notice": "提示"}
+    )
+    assert counts == expected.value_counts().to_dict()
+
+
+def test_map_command_rejects_a_file_that_is_not_a_conflicts_table(tmp_path):
+    other = tmp_path / "other.gpkg"
+    gpd.GeoDataFrame({"x": [1]}, geometry=[box(0, 0, 1, 1)], crs=EPSG).to_file(other)
+    out = tmp_path / "out"
+    out.mkdir()
+    result = CliRunner().invoke(
+        cli,
+        ["map", str(PROJECT_FILE), "--out", str(out / "m.html"), "--conflicts", str(other)],
+    )
+    assert result.exit_code == 2
+    assert "other.gpkg" in result.output and "missing columns" in result.output
+    assert "rule_id" in result.output
+    assert list(out.iterdir()) == []
+
+
+def test_map_command_refuses_to_overwrite(tmp_path):
+    project = write_project(tmp_path, {"ecological_redline": [box(0, 0, 100, 100)]})
+    out = tmp_path / "m.html"
+    out.write_text("keep me", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["map", str(project), "--out", str(out)])
+    assert result.exit_code == 2 and "--overwrite" in result.output
+    assert out.read_text(encoding="utf-8") == "keep me"
+    result = CliRunner().invoke(cli, ["map", str(project), "--out", str(out), "--overwrite"])
+    assert result.exit_code == 0, result.output
+    assert "生态保护红线（1）" in _overlay_names(out.read_text(encoding="utf-8"))

@@ -1,0 +1,132 @@
+"""The map in a real headless Chromium with the network off."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pyogrio
+import pytest
+import shapely
+from click.testing import CliRunner
+from selenium.webdriver.common.action_chains import ActionChains
+
+from analysis.cli import cli
+from analysis.rules import SEVERITY_TITLES
+from browser import click_at, control_labels, map_variable, open_page, overlays
+from engine_cases import EPSG, box, rule, write_project
+from layers.catalog import KINDS
+
+pytestmark = pytest.mark.browser
+
+
+def _drawn_conflict_paths(browser) -> int:
+    return browser.execute_script(
+        """
+        const key = Object.keys(window).find(k => k.startsWith('layer_control_')
+            && k.endsWith('_layers') && window[k].overlays);
+        let n = 0;
+        for (const [name, group] of Object.entries(window[key].overlays)) {
+            if (!name.startsWith('冲突')) continue;
+            for (const layer of group.getLayers()) {
+                const path = layer._path;
+                if (path && document.body.contains(path) && path.getAttribute('d').length > 8) n++;
+            }
+        }
+        return n;
+        """
+    )
+
+
+def test_demo_map_works_offline_with_every_layer_and_a_popup(browser, demo_out, tmp_path):
+    load = open_page(browser, demo_out / "map.html")
+    assert load.requests == []
+    assert load.failed == []
+    assert load.console_errors == []
+
+    labels = control_labels(browser)
+    for kind in pyogrio.list_layers(demo_out / "layers.gpkg")[:, 0]:
+        count = pyogrio.read_info(demo_out / "layers.gpkg", layer=kind)["features"]
+        assert f"{KINDS[kind].title}（{count:,}）" in labels
+    assert "乡镇名称" in labels
+
+    conflicts = gpd.read_file(demo_out / "conflicts.gpkg", layer="conflicts")
+    shown = overlays(browser)
+    for severity, title in SEVERITY_TITLES.items():
+        n = int((conflicts["severity"] == severity).sum())
+        assert f"冲突：{title}（{n:,} 处）" in labels
+        assert shown[f"冲突：{title}（{n:,} 处）"] == n
+    assert _drawn_conflict_paths(browser) == len(conflicts) > 0
+
+    lonlat = conflicts.to_crs(4326)
+    target = lonlat[lonlat["severity"] == "prohibited"].sort_values("area_m2").iloc[-1]
+    point = shapely.point_on_surface(target.geometry)
+    under = lonlat[lonlat.geometry.contains(point)]
+    text = click_at(browser, point.y, point.x, 13)
+    title, *rows = text.splitlines()
+    assert title in set(under["rule_title"])
+    row = under[under["rule_title"] == title].iloc[0]
+    assert f"乡镇 {row['township']}" in rows
+    assert f"主体功能区 {row['function_type']}" in rows
+    assert any(r.startswith("面积 ") and "亩（" in r and "公顷）" in r for r in rows)
+    assert any(r.startswith("依据 《") for r in rows)
+
+    screenshot = tmp_path / "map.png"
+    browser.save_screenshot(str(screenshot))
+    assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert screenshot.stat().st_size > 50_000  # a drawn map, not a blank page
+
+
+EVIL_PARK = '<img src=x onerror="window.__xss = 1">'
+EVIL_RESERVE = "</script><script>window.__xss = 2</script>"
+EVIL_TITLE = '<b>计划</b><img src=x onerror="window.__xss = 3">'
+
+
+def test_field_values_show_as_text_and_run_nothing(browser, tmp_path):
+    parks = gpd.GeoDataFrame(
+        {"BSM": ["1"], "MC": [EVIL_PARK], "LX": ["工业园区"]},
+        geometry=[box(0, 0, 1000, 1000)],
+        crs=EPSG,
+    )
+    reserves = gpd.GeoDataFrame(
+        {"BSM": ["9"], "MC": [EVIL_RESERVE], "LX": ["自然保护区"]},
+        geometry=[box(500, 500, 1500, 1500)],
+        crs=EPSG,
+    )
+    project = write_project(tmp_path, {"parks": parks, "protected_areas": reserves})
+    (tmp_path / "pack.toml").write_text(
+        rule("must_not_overlap", '"parks"', '"protected_areas"'), encoding="utf-8"
+    )
+    text = project.read_text(encoding="utf-8").replace('name = "case"', f"name = '{EVIL_TITLE}'")
+    project.write_text(text + '\n[rules]\npacks = ["pack.toml"]\n', encoding="utf-8")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["-q", "check", str(project), "--out", str(out)])
+    assert result.exit_code == 1, result.output
+
+    load = open_page(browser, out / "map.html")
+    assert load.console_errors == [] and load.requests == []
+    assert browser.execute_script("return window.__xss === undefined")
+    assert browser.execute_script("return document.querySelectorAll('img').length") == 0
+    assert EVIL_TITLE in browser.find_element("css selector", ".geoplan-title").text
+    assert browser.title == EVIL_TITLE
+
+    overlap = gpd.GeoSeries([box(500, 500, 1000, 1000).centroid], crs=EPSG).to_crs(4326)[0]
+    popup = click_at(browser, overlap.y, overlap.x, 15)
+    assert f"要素一 产业园区：{EVIL_PARK}（1）" in popup.splitlines()
+    assert f"要素二 自然保护地：{EVIL_RESERVE}（9）" in popup.splitlines()
+    assert browser.execute_script("return window.__xss === undefined")
+
+    park_only = gpd.GeoSeries([box(100, 100, 300, 300).centroid], crs=EPSG).to_crs(4326)[0]
+    name = map_variable(browser)
+    browser.execute_script(f"window['{name}'].closePopup();")
+    x, y = browser.execute_script(
+        f"const m = window['{name}']; const p = m.latLngToContainerPoint([{park_only.y}, "
+        f"{park_only.x}]); const r = m.getContainer().getBoundingClientRect();"
+        "return [p.x + r.left, p.y + r.top];"
+    )
+    body = browser.find_element("tag name", "body")
+    ActionChains(browser).move_to_element_with_offset(
+        body, int(x - body.rect["width"] / 2), int(y - body.rect["height"] / 2)
+    ).perform()
+    tips = browser.find_elements("css selector", ".leaflet-tooltip")
+    assert EVIL_PARK in [tip.text for tip in tips]
+    assert browser.execute_script("return window.__xss === undefined")
+    assert browser.execute_script("return document.querySelectorAll('img').length") == 0
