@@ -5,8 +5,9 @@ they make a file of hundreds of megabytes and a browser that stops
 responding. For display only (the analysis never sees these geometries):
 
 - dense layers are dissolved by grid cell, so the browser draws a few
-  hundred paths, not a path per patch — except the features a conflict
-  refers to, which stay separate, at full detail, with their attributes;
+  hundred paths, not a path per patch; the features a conflict refers to
+  keep their full detail (not simplified) inside their cell, and in layers
+  that are not dissolved they stay separate features, rounded finer;
 - outlines are simplified to half a screen pixel at ``detail_zoom`` — the
   closest zoom the layer is meant to be read at; coverages (townships,
   counties, zones) with :func:`shapely.coverage_simplify` so neighbours keep
@@ -73,6 +74,12 @@ def decimals_for(resolution_m: float) -> int:
     return min(7, max(0, math.ceil(-math.log10(resolution_m / 111_320.0))))
 
 
+def display_decimals(options: DisplayOptions, latitude: float, *, detailed: bool) -> int:
+    """Decimals of a degree kept for display: for ``conflict_zoom`` or ``detail_zoom``."""
+    zoom = options.conflict_zoom if detailed else options.detail_zoom
+    return decimals_for(pixel_size_m(zoom, latitude) / 2)
+
+
 def _round(geoms: np.ndarray, decimals: int) -> np.ndarray:
     return shapely.transform(geoms, lambda xy: np.round(xy, decimals))
 
@@ -104,7 +111,9 @@ def _merge(geoms: np.ndarray, overlapping: np.ndarray) -> shapely.Geometry:
     return shapely.multipolygons(polygons[shapely.get_type_id(polygons) == 3])
 
 
-def _dissolve_by_cell(frame: gpd.GeoDataFrame, cell_m: float, by: str | None) -> gpd.GeoDataFrame:
+def _dissolve_by_cell(
+    frame: gpd.GeoDataFrame, cell_m: float, by: str | None, kept: np.ndarray
+) -> gpd.GeoDataFrame:
     geoms = frame.geometry.values
     points = shapely.point_on_surface(geoms)
     keys = pd.DataFrame(
@@ -118,7 +127,11 @@ def _dissolve_by_cell(frame: gpd.GeoDataFrame, cell_m: float, by: str | None) ->
     overlapping = _overlapping(geoms)
     rows = []
     for key, index in keys.groupby(list(keys.columns), sort=True).indices.items():
-        row = {"features": len(index), "geometry": _merge(geoms[index], overlapping[index])}
+        row = {
+            "features": len(index),
+            "detailed": bool(kept[index].any()),
+            "geometry": _merge(geoms[index], overlapping[index]),
+        }
         if by is not None:
             row[by] = key[-1]
         if "area_m2" in frame:
@@ -151,8 +164,8 @@ def display_frame(
     dissolve_by : str, optional
         Column whose classes stay apart when a dense layer is dissolved.
     keep_ids : collection of str
-        ``id`` values of features a conflict refers to: never dissolved or
-        simplified.
+        ``id`` values of features a conflict refers to: never simplified;
+        separate features (``detailed``) unless the layer is dissolved.
     latitude : float
         Latitude (degrees) the pixel size is computed at.
 
@@ -163,28 +176,33 @@ def display_frame(
         ``fields`` (empty strings for features dissolved together), a
         ``features`` count (1 unless dissolved), ``area_m2`` (of the source
         features, summed over a dissolved cell) where the frame has it, and
-        a ``detailed`` flag.
+        ``detailed``: holds features a conflict refers to, and is rounded
+        for ``options.conflict_zoom``.
     """
     frame = frame[~frame.geometry.is_empty & frame.geometry.notna()]
     columns = [c for c in fields if c in frame.columns]
     extra = ["area_m2"] if "area_m2" in frame else []
     ids = frame["id"].astype(str) if "id" in frame else pd.Series("", index=frame.index)
     kept = ids.isin(set(keep_ids)).to_numpy()
-    rest = frame[~kept]
     tolerance = pixel_size_m(options.detail_zoom, latitude) / 2
 
     if len(frame) > options.dissolve_above:
-        body = _dissolve_by_cell(rest, options.dissolve_cell_m, dissolve_by)
-        logger.info("display: %d features dissolved into %d cells", len(rest), len(body))
-        body.geometry = _simplify(body.geometry.values, tolerance, coverage=False)
+        # Features a conflict refers to go into their cell unsimplified.
+        geoms = frame.geometry.values.copy()
+        geoms[~kept] = _simplify(geoms[~kept], tolerance, coverage=False)
+        body = _dissolve_by_cell(
+            frame.set_geometry(geoms), options.dissolve_cell_m, dissolve_by, kept
+        )
+        logger.info("display: %d features dissolved into %d cells", len(frame), len(body))
+        detailed = frame.iloc[0:0][[*columns, *extra, "geometry"]]
     else:
-        body = rest[[*columns, *extra, "geometry"]].assign(features=1)
+        body = frame[~kept][[*columns, *extra, "geometry"]].assign(features=1, detailed=False)
         # A subset of a coverage is still a coverage.
         body.geometry = _simplify(body.geometry.values, tolerance, coverage)
-    detailed = frame[kept][[*columns, *extra, "geometry"]].assign(features=1)
+        detailed = frame[kept][[*columns, *extra, "geometry"]]
 
     out = gpd.GeoDataFrame(
-        pd.concat([body.assign(detailed=False), detailed.assign(detailed=True)], ignore_index=True),
+        pd.concat([body, detailed.assign(features=1, detailed=True)], ignore_index=True),
         geometry="geometry",
         crs=frame.crs,
     )
@@ -210,10 +228,8 @@ def to_display_crs(
     if options.gcj02:
         geoms = geometries_to_gcj02(geoms)
     fine = np.ones(len(out), bool) if detailed is None else np.asarray(detailed, bool)
-    coarse_decimals = decimals_for(pixel_size_m(options.detail_zoom, latitude) / 2)
-    fine_decimals = decimals_for(pixel_size_m(options.conflict_zoom, latitude) / 2)
     rounded = np.empty(len(out), dtype=object)
-    rounded[fine] = _round(geoms[fine], fine_decimals)
-    rounded[~fine] = _round(geoms[~fine], coarse_decimals)
+    rounded[fine] = _round(geoms[fine], display_decimals(options, latitude, detailed=True))
+    rounded[~fine] = _round(geoms[~fine], display_decimals(options, latitude, detailed=False))
     out.geometry = rounded
     return out

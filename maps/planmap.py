@@ -11,7 +11,6 @@ fetched from the network unless a basemap is chosen.
 from __future__ import annotations
 
 import html
-import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -25,9 +24,10 @@ import shapely
 from geo.crs import require_projected
 from layers.catalog import KINDS
 from maps.basemaps import NO_BASEMAP, Basemap
-from maps.display import DisplayOptions, display_frame, to_display_crs
-from maps.elements import InlineAssets, Labels, Legend, OfflineMap, ScaleBar, Title, script_json
-from maps.popups import POPUP_COLUMNS, TOOLTIP, conflict_popup, layer_popup
+from maps.display import DisplayOptions, display_decimals, display_frame, to_display_crs
+from maps.elements import GeoJsonLayer, InlineAssets, Labels, Legend, OfflineMap, ScaleBar, Title
+from maps.packing import pack_features
+from maps.popups import POPUP_COLUMNS, RULE_FIELDS, TOOLTIP, conflict_popup, layer_popup
 from maps.style import (
     BACKGROUND,
     CHEMICAL_PARK_STYLE,
@@ -98,19 +98,15 @@ def _class_styles(kind: str, values: pd.Series) -> tuple[list[Style], np.ndarray
     return styles, index.to_numpy(int)
 
 
-def _feature_collection(geoms: np.ndarray, props: pd.DataFrame) -> dict:
-    texts = shapely.to_geojson(geoms)
-    records = props.to_dict("records")
-    return {
-        "type": "FeatureCollection",
-        "features": [
-            {"type": "Feature", "id": i, "properties": p, "geometry": json.loads(g)}
-            for i, (p, g) in enumerate(zip(records, texts, strict=True))
-        ],
-    }
+def _records(props: pd.DataFrame) -> list[dict]:
+    """Property dicts without empty texts and zero indexes (the page's defaults)."""
+    return [
+        {k: v for k, v in record.items() if v != "" and not (k.startswith("_") and v == 0)}
+        for record in props.to_dict("records")
+    ]
 
 
-def _geojson_layer(
+def _layer(
     geoms: np.ndarray,
     props: pd.DataFrame,
     fields: list[str],
@@ -118,22 +114,25 @@ def _geojson_layer(
     *,
     name: str,
     show: bool,
-    title: str | None = None,
+    decimals: int,
+    title: str = TOOLTIP,
+    tooltip: str | list[str] = TOOLTIP,
+    shared: list[dict] | None = None,
     highlight: bool = False,
-) -> folium.GeoJson:
+) -> GeoJsonLayer:
     keep = ~(shapely.is_empty(geoms) | shapely.is_missing(geoms))
-    data = _feature_collection(geoms[keep], props[keep])
-    spec = script_json({"title": title or TOOLTIP, "fields": fields, "tooltip": TOOLTIP})
-    leaflet_styles = [style.leaflet() for style in styles]
-    return folium.GeoJson(
-        data,
-        name=html.escape(name),
-        show=show,
-        style_function=lambda f: leaflet_styles[f["properties"][_STYLE_KEY]],
-        highlight_function=(lambda f: HIGHLIGHT_STYLE.leaflet()) if highlight else None,
-        on_each_feature=folium.JsCode(f"function (f, l) {{ geoplan.bind(f, l, {spec}); }}"),
-        smooth_factor=1.0,
-    )
+    spec: dict = {
+        "styles": [style.leaflet() for style in styles],
+        "title": title,
+        "fields": fields,
+        "tooltip": tooltip,
+    }
+    if shared is not None:
+        spec["shared"] = shared
+    if highlight:
+        spec["highlight"] = HIGHLIGHT_STYLE.leaflet()
+    data = pack_features(geoms[keep], _records(props[keep]), decimals)
+    return GeoJsonLayer(data, spec, name=name, show=show)
 
 
 def _referenced_ids(conflicts: pd.DataFrame | None) -> dict[str, set[str]]:
@@ -247,13 +246,14 @@ def plan_map(
             kind, shown[column] if column in shown else pd.Series("", index=shown.index)
         )
         props[_STYLE_KEY] = index
-        _geojson_layer(
+        _layer(
             shown.geometry.values,
             props,
             fields,
             styles,
             name=f"{title}（{len(frame):,}）",
             show=kind not in HIDDEN_KINDS,
+            decimals=display_decimals(display, latitude, detailed=bool(shown["detailed"].any())),
         ).add_to(m)
         legend_layers += _legend_entries(kind)
         if kind == "townships" and len(frame):
@@ -302,6 +302,12 @@ def _add_conflicts(
     require_projected(conflicts.crs, "conflicts")
     shown = to_display_crs(conflicts, display, latitude=latitude)
     props, fields = conflict_popup(shown, options.severity_titles, options.detail_titles)
+    # Fields of the rule are the same for all its conflicts: sent once.
+    shared_keys = [key for key in RULE_FIELDS if key in props]
+    shared = props[shared_keys].drop_duplicates().to_dict("records")
+    index = props.groupby(shared_keys, sort=False, dropna=False).ngroup().to_numpy()
+    props = props.drop(columns=shared_keys)
+    props["_r"] = index
     props[_STYLE_KEY] = 0
     entries = []
     for severity in reversed(list(options.severity_titles)):
@@ -309,14 +315,17 @@ def _add_conflicts(
         style = SEVERITY_STYLES.get(severity, SEVERITY_STYLES["notice"])
         title = options.severity_titles[severity]
         count = int(rows.sum())
-        _geojson_layer(
+        _layer(
             shown.geometry.values[rows],
             props[rows],
             fields,
             [style],
             name=f"冲突：{title}（{count:,} 处）",
             show=True,
+            decimals=display_decimals(display, latitude, detailed=True),
             title="规则",
+            tooltip=["规则", "面积"],
+            shared=shared,
             highlight=True,
         ).add_to(m)
         entries.append((f"{title}（{count:,} 处）", style, False))

@@ -27,6 +27,9 @@ _KIND_FIELDS: dict[str, list[tuple[str, str]]] = {
     "water_source_protection": [("级别", "grade")],
 }
 
+#: Conflict popup fields that depend only on the rule.
+RULE_FIELDS = ("规则", "严重程度", "依据", "规则编号")
+
 #: Columns of a loaded layer that its popups use.
 POPUP_COLUMNS: dict[str, list[str]] = {
     kind: ["name", "id", *(column for _, column in fields)] for kind, fields in _KIND_FIELDS.items()
@@ -122,5 +125,4 @@ def conflict_popup(
         "冲突编号": _text(conflicts["conflict_id"]),
     }
     out = pd.DataFrame(props, index=conflicts.index)
-    out[TOOLTIP] = out["规则"] + " · " + out["面积"]
     return out, [key for key in props if key != "规则"]

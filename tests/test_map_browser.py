@@ -6,6 +6,7 @@ import geopandas as gpd
 import pyogrio
 import pytest
 import shapely
+import shapely.geometry
 from click.testing import CliRunner
 from selenium.webdriver.common.action_chains import ActionChains
 
@@ -36,6 +37,27 @@ def _drawn_conflict_paths(browser) -> int:
     )
 
 
+def _assert_geometries_arrive_intact(browser, conflicts: gpd.GeoDataFrame) -> None:
+    """The conflicts as Leaflet holds them equal conflicts.gpkg to 6 decimals of a degree."""
+    features = browser.execute_script(
+        """
+        const key = Object.keys(window).find(k => k.startsWith('layer_control_')
+            && k.endsWith('_layers') && window[k].overlays);
+        const out = [];
+        for (const [name, group] of Object.entries(window[key].overlays)) {
+            if (name.startsWith('冲突')) out.push(...group.toGeoJSON(6).features);
+        }
+        return out;
+        """
+    )
+    drawn = {f["properties"]["冲突编号"]: shapely.geometry.shape(f["geometry"]) for f in features}
+    expected = conflicts.to_crs(4326).set_index("conflict_id").geometry
+    assert set(drawn) == set(expected.index)
+    ids = list(expected.index)
+    distance = shapely.hausdorff_distance([drawn[i] for i in ids], expected[ids].to_numpy())
+    assert distance.max() < 2e-6  # degrees: ≈ 0.2 m, the rounding to 6 decimals
+
+
 def test_demo_map_works_offline_with_every_layer_and_a_popup(browser, demo_out, tmp_path):
     load = open_page(browser, demo_out / "map.html")
     assert load.requests == []
@@ -55,6 +77,7 @@ def test_demo_map_works_offline_with_every_layer_and_a_popup(browser, demo_out, 
         assert f"冲突：{title}（{n:,} 处）" in labels
         assert shown[f"冲突：{title}（{n:,} 处）"] == n
     assert _drawn_conflict_paths(browser) == len(conflicts) > 0
+    _assert_geometries_arrive_intact(browser, conflicts)
 
     lonlat = conflicts.to_crs(4326)
     target = lonlat[lonlat["severity"] == "prohibited"].sort_values("area_m2").iloc[-1]

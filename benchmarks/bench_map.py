@@ -1,0 +1,76 @@
+"""Map size and draw time: the demo and the city-scale benchmark set.
+
+For each dataset the check runs in process, then ``map.html`` is built
+(timed) and opened three times in headless Chromium with the network off:
+"scripts" is navigation start to the end of the load event (Leaflet has
+built every layer), "drawn" adds the first painted frame after it (two
+animation frames). The medians are printed with the file size.
+
+    .venv/bin/python benchmarks/bench_map.py [--patches 300000] [--skip-city]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from citygen import DEFAULT_CACHE, ensure_city
+
+from analysis.run import check_project, render_map
+from layers.bazhong import PROJECT_FILE
+from layers.project import read_project
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from browser import open_page, start_browser
+
+_FIRST_FRAME = """
+const done = arguments[arguments.length - 1];
+requestAnimationFrame(() => requestAnimationFrame(() => done(performance.now() / 1000)));
+"""
+
+
+def measure(label: str, project: Path, browser, runs: int = 3) -> None:
+    result = check_project(read_project(project))
+    start = time.perf_counter()
+    page = render_map(result.loaded, result.conflicts, subtitle="benchmark")
+    build = time.perf_counter() - start
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "map.html"
+        path.write_text(page, encoding="utf-8")
+        size_mb = path.stat().st_size / 1e6
+        scripts, drawn = [], []
+        for _ in range(runs):
+            load = open_page(browser, path)
+            if load.requests or load.failed or load.console_errors:
+                raise SystemExit(f"{label}: the page reached for the network or failed: {load}")
+            scripts.append(load.seconds)
+            drawn.append(browser.execute_async_script(_FIRST_FRAME))
+    features = sum(len(layer.frame) for layer in result.loaded.layers.values())
+    print(
+        f"{label:<8} {features:>9,} features {len(result.conflicts):>6,} conflicts | "
+        f"build {build:5.1f} s | {size_mb:6.2f} MB | scripts {statistics.median(scripts):5.2f} s"
+        f" | drawn {statistics.median(drawn):5.2f} s"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--patches", type=int, default=300_000)
+    parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE)
+    parser.add_argument("--skip-city", action="store_true")
+    args = parser.parse_args()
+    browser = start_browser()
+    try:
+        measure("demo", PROJECT_FILE, browser)
+        if not args.skip_city:
+            measure("city", ensure_city(args.patches, args.cache), browser)
+    finally:
+        browser.quit()
+
+
+if __name__ == "__main__":
+    main()
