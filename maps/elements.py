@@ -216,7 +216,9 @@ class GeoJsonLayer(folium.map.Layer):
     _template = Template(
         """
         {% macro html(this, kwargs) %}
-        <script type="application/json" id="{{ this.get_name() }}_data">{{ this.features_json }}</script>
+        <script type="application/json" id="{{ this.get_name() }}_data">
+        {{- this.features_json -}}
+        </script>
         {% endmacro %}
         {% macro script(this, kwargs) %}
         var {{ this.get_name() }} = geoplan.layer(
