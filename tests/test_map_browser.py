@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import geopandas as gpd
+import numpy as np
 import pyogrio
 import pytest
 import shapely
@@ -15,6 +16,7 @@ from analysis.rules import SEVERITY_TITLES
 from browser import click_at, control_labels, map_variable, open_page, overlays
 from engine_cases import EPSG, box, rule, write_project
 from layers.catalog import KINDS
+from maps.gcj02 import wgs84_to_gcj02
 
 pytestmark = pytest.mark.browser
 
@@ -153,3 +155,34 @@ def test_field_values_show_as_text_and_run_nothing(browser, tmp_path):
     assert EVIL_PARK in [tip.text for tip in tips]
     assert browser.execute_script("return window.__xss === undefined")
     assert browser.execute_script("return document.querySelectorAll('img').length") == 0
+
+
+def test_amap_basemap_shifts_the_overlays_into_gcj02_and_fetches_only_its_tiles(browser, tmp_path):
+    red = gpd.GeoDataFrame(
+        {"BSM": ["1"], "MC": ["红线"]}, geometry=[box(0, 0, 2000, 2000)], crs=EPSG
+    )
+    project = write_project(tmp_path, {"ecological_redline": red})
+    out = tmp_path / "amap.html"
+    result = CliRunner().invoke(
+        cli, ["-q", "map", str(project), "--out", str(out), "--basemap", "amap"]
+    )
+    assert result.exit_code == 0, result.output
+
+    load = open_page(browser, out)
+    assert load.requests, "the chosen basemap's tiles are requested"
+    assert all("autonavi.com" in url for url in load.requests)
+    assert load.console_errors == [] or all("autonavi" in e for e in load.console_errors)
+    drawn = browser.execute_script(
+        """
+        const key = Object.keys(window).find(k => k.startsWith('layer_control_')
+            && k.endsWith('_layers') && window[k].overlays);
+        const group = Object.entries(window[key].overlays)
+            .find(([name]) => name.startsWith('生态保护红线'))[1];
+        return group.toGeoJSON(7).features[0].geometry;
+        """
+    )
+    lonlat = shapely.get_coordinates(red.to_crs(4326).geometry.values)
+    expected = np.column_stack(wgs84_to_gcj02(lonlat[:, 0], lonlat[:, 1]))
+    got = shapely.get_coordinates(shapely.geometry.shape(drawn))
+    assert np.abs(got - expected).max() < 1e-5  # rounded to 5 decimals for display
+    assert np.abs(got - lonlat).max() > 3e-3  # a few hundred metres: the shift happened
