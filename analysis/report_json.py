@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -30,18 +29,6 @@ def report_data(result: CheckResult) -> dict[str, Any]:
     }
 
 
-def write_report_json(result: CheckResult, path: str | os.PathLike) -> Path:
-    """Write ``report.json`` (UTF-8, Chinese kept as text, indented).
-
-    Parameters
-    ----------
-    result : CheckResult
-    path : str or os.PathLike
-        Where to write; the caller takes care of atomicity.
-    """
-    path = Path(path)
-    path.write_text(
-        json.dumps(report_data(result), ensure_ascii=False, indent=2, allow_nan=False) + "\n",
-        encoding="utf-8",
-    )
-    return path
+def report_json(report: dict[str, Any]) -> str:
+    """``report.json``'s text: UTF-8, Chinese kept as text, indented, no NaN."""
+    return json.dumps(report, ensure_ascii=False, indent=2, allow_nan=False) + "\n"

@@ -18,22 +18,37 @@ import geopandas as gpd
 
 from analysis.engine import CONFLICT_COLUMNS, evaluate
 from analysis.relations import DETAILS
-from analysis.report_json import write_report_json
+from analysis.report_docx import render_docx
+from analysis.report_html import render_html
+from analysis.report_json import report_data, report_json
+from analysis.report_md import render_markdown
+from analysis.report_xlsx import render_xlsx
 from analysis.results import CheckResult
 from analysis.rules import SEVERITIES, SEVERITY_TITLES, Rule, load_rules
 from analysis.targets import measure_targets, parse_targets
 from geo.errors import LayerReadError
 from geo.io import atomic_outputs, list_layers, read_vector, write_vector
+from geo.raster import png_bytes
 from layers.export import write_loaded_layers
 from layers.loader import LoadedProject, load_project
 from layers.project import Project
 from maps.basemaps import NO_BASEMAP, Basemap
+from maps.overview import overview_image, overview_legend
 from maps.planmap import MapOptions, map_html, plan_map
 
 logger = logging.getLogger(__name__)
 
 #: The files a check writes into its output folder.
-OUTPUT_FILES = ("layers.gpkg", "conflicts.gpkg", "map.html", "report.json")
+OUTPUT_FILES = (
+    "layers.gpkg",
+    "conflicts.gpkg",
+    "map.html",
+    "report.html",
+    "report.xlsx",
+    "report.docx",
+    "report.md",
+    "report.json",
+)
 
 
 @dataclass(frozen=True)
@@ -193,5 +208,13 @@ def write_outputs(
         subtitle = f"规划冲突检查 · {result.started:%Y-%m-%d %H:%M}"
         page = render_map(result.loaded, result.conflicts, subtitle=subtitle, basemap=basemap)
         (staging / "map.html").write_text(page, encoding="utf-8")
-        write_report_json(result, staging / "report.json")
+        report = report_data(result)
+        layers = {kind: layer.frame for kind, layer in result.loaded.layers.items()}
+        figure = png_bytes(overview_image(layers, result.conflicts))
+        html = render_html(report, overview_png=figure, legend=overview_legend(layers))
+        (staging / "report.html").write_text(html, encoding="utf-8")
+        (staging / "report.xlsx").write_bytes(render_xlsx(report))
+        (staging / "report.docx").write_bytes(render_docx(report, overview_png=figure))
+        (staging / "report.md").write_text(render_markdown(report), encoding="utf-8")
+        (staging / "report.json").write_text(report_json(report), encoding="utf-8")
     return [out / name for name in OUTPUT_FILES]

@@ -140,7 +140,7 @@ class Legend(MacroElement):
         (function () {
             var box = document.createElement("details");
             box.className = "geoplan-legend";
-            box.open = true;
+            box.open = {{ this._parent.get_name() }}.getSize().y > 760;
             box.innerHTML = {{ this.html_json }};
             geoplan.control({{ this._parent.get_name() }}, box, "bottomright");
         })();

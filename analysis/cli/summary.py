@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from analysis.cli.table import format_table
+from analysis.report_tables import UNIT_NAMES
 from analysis.results import CheckResult, summary
-
-UNIT_LABELS = {"m2": "m²", "mu": "亩", "ha": "公顷", "wanmu": "万亩", "km2": "km²", "count": "个"}
 
 
 def fmt_number(value: float | None, digits: int = 2) -> str:
@@ -60,7 +59,7 @@ def summary_text(result: CheckResult) -> str:
                 [
                     [
                         t["indicator"],
-                        UNIT_LABELS[t["unit"]],
+                        UNIT_NAMES[t["unit"]],
                         f"{t['constraint']} "
                         f"{fmt_number(t['target'], digits[t['unit'] == 'count'])}",
                         fmt_number(t["measured"], digits[t["unit"] == "count"]),

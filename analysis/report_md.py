@@ -1,0 +1,75 @@
+"""``report.md``: the summary in Markdown, for a merge request or a chat."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from analysis.report_tables import (
+    Table,
+    fmt,
+    headline,
+    rule_table,
+    severity_table,
+    target_table,
+    top_conflict_table,
+)
+
+#: Largest conflicts listed in the Markdown summary.
+MD_TOP = 10
+
+
+def _cell(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
+
+def markdown_table(table: Table, columns: list[int] | None = None) -> str:
+    """A GitHub-flavoured Markdown table of ``table`` (optionally some columns)."""
+    keep = columns if columns is not None else list(range(len(table.columns)))
+    cols = [table.columns[i] for i in keep]
+    align = ["---:" if c.kind != "text" else "---" for c in cols]
+    lines = [
+        "| " + " | ".join(_cell(c.heading) for c in cols) + " |",
+        "| " + " | ".join(align) + " |",
+    ]
+    for row in table.rows:
+        cells = [_cell(fmt(row[i], table.columns[i].kind)) for i in keep]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def render_markdown(report: Mapping[str, Any]) -> str:
+    """The Markdown summary of a report (the ``report.json`` data model)."""
+    rules = rule_table(report)
+    rules = Table(
+        rules.key, rules.title, rules.columns, [r for r in rules.rows if r[3]]
+    )  # rules with conflicts
+    parts = [
+        f"# 国土空间规划冲突检查：{report['project']['name']}",
+        "",
+        f"运行时间 {report['run']['started']} · geoplan {report['tool']['version']} · "
+        f"规则包 {', '.join(report['rule_packs'])}",
+        "",
+        headline(report),
+        "",
+        "## 按严重程度",
+        "",
+        markdown_table(severity_table(report)),
+        "",
+        "## 有冲突的规则",
+        "",
+        markdown_table(rules, [0, 1, 2, 3, 4, 5]) if rules.rows else "无。",
+        "",
+    ]
+    targets = target_table(report)
+    if targets.rows:
+        parts += ["## 规划指标对照", "", markdown_table(targets, [0, 2, 3, 4, 5, 7, 8]), ""]
+    top = top_conflict_table(report, MD_TOP)
+    if top.rows:
+        parts += [f"## {top.title}", "", markdown_table(top, [1, 2, 3, 4, 6, 7, 9]), ""]
+    parts += [
+        "完整结果：`report.html`（可打印）、`report.xlsx`、`report.docx`、`map.html`（离线地图）、"
+        "`conflicts.gpkg`、`report.json`。",
+        "",
+    ]
+    return "\n".join(parts)

@@ -1,0 +1,142 @@
+"""``report.xlsx``: the report as a workbook (openpyxl).
+
+Sheets 汇总 (the run and the totals by severity, rule and county), 冲突明细
+(every conflict), 按乡镇 (by township), 指标对照 (plan targets) and 输入数据
+(the files and layers read). Every table has its header row frozen, an
+autofilter and set column widths; areas are numbers with their unit in the
+header, never text.
+"""
+
+from __future__ import annotations
+
+import io
+import unicodedata
+from collections.abc import Mapping
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from analysis.report_tables import (
+    Column,
+    Table,
+    conflict_table,
+    county_table,
+    headline,
+    rule_table,
+    severity_table,
+    target_table,
+    township_table,
+)
+
+_FORMATS = {"int": "#,##0", "area": "#,##0.00", "number": "#,##0.####", "pct": '+0.00" %"'}
+_HEADER_FILL = PatternFill("solid", fgColor="DDDDDD")
+_FAIL_FILL = PatternFill("solid", fgColor="FDE0DC")
+_FONT = "宋体"
+
+
+def _width(text: Any) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in str(text))
+
+
+def _write_table(sheet: Worksheet, table: Table, top: int, *, fail_column: int | None = None):
+    """Write ``table`` with its header at row ``top``; return the row after it."""
+    for j, column in enumerate(table.columns, start=1):
+        cell = sheet.cell(row=top, column=j, value=column.heading)
+        cell.font = Font(name=_FONT, bold=True)
+        cell.fill = _HEADER_FILL
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    for i, row in enumerate(table.rows, start=top + 1):
+        failed = fail_column is not None and row[fail_column] == "未达标"
+        for j, (value, column) in enumerate(zip(row, table.columns, strict=True), start=1):
+            cell = sheet.cell(row=i, column=j, value=_value(value, column))
+            cell.font = Font(name=_FONT)
+            if column.kind in _FORMATS:
+                cell.number_format = _FORMATS[column.kind]
+            if failed:
+                cell.fill = _FAIL_FILL
+    for j, column in enumerate(table.columns, start=1):
+        letter = get_column_letter(j)
+        longest = max([_width(column.heading), *(_width(r[j - 1]) for r in table.rows[:500])])
+        current = sheet.column_dimensions[letter].width or 0
+        sheet.column_dimensions[letter].width = max(current, min(60, longest + 2))
+    return top + len(table.rows) + 1
+
+
+def _value(value: Any, column: Column) -> Any:
+    if value is None:
+        return None
+    if column.kind == "pct":
+        return float(value)
+    return value
+
+
+def _table_sheet(book: Workbook, title: str, table: Table, **kwargs) -> Worksheet:
+    sheet = book.create_sheet(title)
+    end = _write_table(sheet, table, 1, **kwargs)
+    sheet.freeze_panes = "A2"
+    last = get_column_letter(len(table.columns))
+    sheet.auto_filter.ref = f"A1:{last}{max(end - 1, 1)}"
+    return sheet
+
+
+def render_xlsx(report: Mapping[str, Any]) -> bytes:
+    """The workbook of a report (the ``report.json`` data model), as bytes."""
+    book = Workbook()
+    summary = book.active
+    summary.title = "汇总"
+    facts = [
+        ("项目", report["project"]["name"]),
+        ("运行时间", report["run"]["started"]),
+        ("工具", f"geoplan {report['tool']['version']}"),
+        ("规则包", "、".join(report["rule_packs"])),
+        ("结论", headline(report)),
+    ]
+    for i, (key, value) in enumerate(facts, start=1):
+        summary.cell(row=i, column=1, value=key).font = Font(name=_FONT, bold=True)
+        summary.cell(row=i, column=2, value=value).font = Font(name=_FONT)
+    # The rule table is the sheet's main table: its header is frozen and filtered.
+    top = len(facts) + 2
+    rules = rule_table(report)
+    end = _write_table(summary, rules, top)
+    summary.freeze_panes = f"A{top + 1}"
+    summary.auto_filter.ref = f"A{top}:{get_column_letter(len(rules.columns))}{end - 1}"
+    end = _write_table(summary, severity_table(report), end + 1)
+    _write_table(summary, county_table(report), end + 1)
+    summary.column_dimensions["B"].width = max(summary.column_dimensions["B"].width or 0, 40)
+
+    _table_sheet(book, "冲突明细", conflict_table(report))
+    _table_sheet(book, "按乡镇", township_table(report))
+    _table_sheet(book, "指标对照", target_table(report), fail_column=8)
+    layers = report["inputs"]["layers"]
+    inputs = Table(
+        "inputs",
+        "输入数据",
+        (
+            Column("图层"),
+            Column("来源"),
+            Column("原坐标系"),
+            Column("要素数", "int"),
+            Column("修复数", "int"),
+            Column("删除数", "int"),
+            Column("面积（km²）", "area"),
+        ),
+        [
+            [
+                layer["title"],
+                layer["source"],
+                layer["source_crs"],
+                layer["features"],
+                layer["repaired"],
+                layer["dropped"],
+                layer["area_km2"],
+            ]
+            for layer in layers
+        ],
+    )
+    _table_sheet(book, "输入数据", inputs)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()

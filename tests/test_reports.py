@@ -1,0 +1,145 @@
+"""The reports: every rendering agrees with report.json and conflicts.gpkg."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import zipfile
+
+import geopandas as gpd
+import openpyxl
+import pandas as pd
+import pytest
+from docx import Document
+from test_map import _loads
+
+from analysis.run import OUTPUT_FILES
+
+
+@pytest.fixture(scope="module")
+def report(demo_out):
+    return json.loads((demo_out / "report.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def expected(demo_out) -> pd.DataFrame:
+    """Conflicts and 亩 per rule title, from conflicts.gpkg (read by GDAL)."""
+    conflicts = gpd.read_file(demo_out / "conflicts.gpkg", layer="conflicts")
+    table = conflicts.groupby("rule_title").agg(n=("conflict_id", "size"), mu=("area_mu", "sum"))
+    return table[table["n"] > 0]
+
+
+def _check(per_rule: dict[str, tuple[float, float]], expected: pd.DataFrame, rows: bool) -> None:
+    """Counts equal; 亩 equal to the reports' rounding (0.01 亩, per row when ``rows``)."""
+    assert set(per_rule) == set(expected.index)
+    for title, (n, mu) in per_rule.items():
+        assert n == expected.loc[title, "n"], title
+        tolerance = 0.005 * (n if rows else 1) + 1e-6
+        assert mu == pytest.approx(expected.loc[title, "mu"], abs=tolerance), title
+
+
+def test_demo_writes_every_file_of_the_contract(demo_out):
+    assert sorted(p.name for p in demo_out.iterdir()) == sorted(OUTPUT_FILES)
+
+
+def test_report_json_agrees_with_conflicts_gpkg(report, expected):
+    rows = {r["title"]: (r["conflicts"], r["area_mu"]) for r in report["summary"]["by_rule"]}
+    _check({t: v for t, v in rows.items() if v[0]}, expected, rows=False)
+    assert len(report["conflicts"]) == expected["n"].sum()
+
+
+def test_xlsx_agrees_and_is_a_proper_workbook(demo_out, expected):
+    book = openpyxl.load_workbook(demo_out / "report.xlsx")
+    assert book.sheetnames[:4] == ["汇总", "冲突明细", "按乡镇", "指标对照"]
+
+    detail = book["冲突明细"]
+    header = [c.value for c in detail[1]]
+    assert detail.freeze_panes == "A2" and detail.auto_filter.ref.startswith("A1:")
+    assert "面积（亩）" in header and "面积（公顷）" in header
+    mu_column = header.index("面积（亩）")
+    rows = list(detail.iter_rows(min_row=2, values_only=True))
+    assert all(isinstance(r[mu_column], int | float) for r in rows)  # numbers, not text
+    assert detail.cell(row=2, column=mu_column + 1).number_format == "#,##0.00"
+    frame = pd.DataFrame(rows, columns=header)
+    per_rule = frame.groupby("规则").agg(n=("冲突编号", "size"), mu=("面积（亩）", "sum"))
+    _check({t: (r.n, r.mu) for t, r in per_rule.iterrows()}, expected, rows=True)
+
+    summary = book["汇总"]
+    top = next(
+        i for i, row in enumerate(summary.iter_rows(values_only=True), 1) if row[0] == "规则编号"
+    )
+    assert summary.freeze_panes == f"A{top + 1}"
+    rules = {}
+    for row in summary.iter_rows(min_row=top + 1, values_only=True):
+        if row[0] is None:
+            break
+        if row[3]:
+            rules[row[1]] = (row[3], row[4])
+    _check(rules, expected, rows=False)
+    for sheet in ("按乡镇", "指标对照"):
+        assert book[sheet].freeze_panes == "A2" and book[sheet].auto_filter.ref
+        assert book[sheet].column_dimensions["A"].width > 8
+    targets = book["指标对照"]
+    assert [c.value for c in targets[1]][:6] == ["指标", "图层", "单位", "约束", "目标值", "实测值"]
+    assert {row[8] for row in targets.iter_rows(min_row=2, values_only=True)} <= {
+        "达标",
+        "未达标",
+        "缺少数据",
+    }
+
+
+def _docx_table(document: Document, first: str, wanted: str) -> list[list[str]]:
+    for table in document.tables:
+        header = [c.text for c in table.rows[0].cells]
+        if header[0] == first and wanted in header:
+            return [header, *([c.text for c in row.cells] for row in table.rows[1:])]
+    raise AssertionError(f"no table starting with {first!r}")
+
+
+def _number(text: str) -> float:
+    return float(text.replace(",", ""))
+
+
+def test_docx_agrees_has_chinese_fonts_a_figure_and_the_appendix(demo_out, expected, report):
+    document = Document(demo_out / "report.docx")
+    rows = _docx_table(document, "规则", "冲突数")
+    header, body = rows[0], rows[1:]
+    n, mu = header.index("冲突数"), header.index("面积（亩）")
+    rules = {
+        r[0]: (int(r[n].replace(",", "")), _number(r[mu])) for r in body if r[n] not in ("-", "0")
+    }
+    _check(rules, expected, rows=False)
+
+    appendix = _docx_table(document, "冲突编号", "面积（亩）")
+    assert len(appendix) - 1 == len(report["conflicts"])
+    assert len(document.inline_shapes) == 1  # the overview figure
+    with zipfile.ZipFile(demo_out / "report.docx") as archive:
+        styles = archive.read("word/styles.xml").decode("utf-8")
+    assert 'w:eastAsia="宋体"' in styles and 'w:eastAsia="黑体"' in styles
+    text = "\n".join(p.text for p in document.paragraphs)
+    for heading in ("一、数据来源", "二、检查方法", "三、检查结果", "四、规划指标对照", "附录"):
+        assert heading in text
+    assert report["run"]["started"] in text
+
+
+def test_html_agrees_is_self_contained_and_escapes(demo_out, expected, report):
+    page = (demo_out / "report.html").read_text(encoding="utf-8")
+    table = pd.read_html(io.StringIO(page), attrs={"id": "rules"}, thousands=",")[0]
+    table = table[pd.to_numeric(table["冲突数"], errors="coerce").fillna(0) > 0]
+    rules = {r["规则"]: (int(r["冲突数"]), float(r["面积（亩）"])) for _, r in table.iterrows()}
+    _check(rules, expected, rows=False)
+    outside = [u for u in _loads(page) if not u.startswith(("data:", "#"))]
+    assert outside == ["map.html"]  # the interactive map beside it, a relative link
+    assert '<iframe src="map.html"' in page
+    assert re.search(r'<img alt="冲突分布概览图" src="data:image/png;base64,', page)
+    assert page.count("<svg") == 2
+    assert f"共发现冲突 {len(report['conflicts']):,} 处" in page
+
+
+def test_markdown_summary_agrees(demo_out, expected):
+    text = (demo_out / "report.md").read_text(encoding="utf-8")
+    for title, row in expected.iterrows():
+        assert re.search(
+            rf"\| {re.escape(title)} \| [^|]+ \| {int(row['n']):,} \| {row['mu']:,.2f} \|", text
+        )
