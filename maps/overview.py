@@ -17,7 +17,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 from rasterio.features import rasterize
-from rasterio.transform import from_origin
+from rasterio.transform import Affine
 
 from geo.crs import require_projected
 from maps.style import (
@@ -38,7 +38,7 @@ class _Canvas:
         minx, miny, maxx, maxy = bounds
         self.pixel = (maxx - minx) / width
         self.shape = (math.ceil((maxy - miny) / self.pixel), width)
-        self.transform = from_origin(minx, maxy, self.pixel, self.pixel)
+        self.transform = Affine(self.pixel, 0.0, minx, 0.0, -self.pixel, maxy)
         self.image = np.empty((*self.shape, 3), float)
         self.image[:] = _rgb(BACKGROUND)
 

@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from analysis.cli import cli
 from analysis.engine import CONFLICT_COLUMNS
 from analysis.report_json import SCHEMA_PATH
+from analysis.run import OUTPUT_FILES
 from engine_cases import box, geod_area, rule, write_project
 
 RED = '"ecological_redline"'
@@ -50,12 +51,7 @@ def test_check_writes_the_contract_outputs_and_exits_1_on_prohibited(tmp_path):
     out = tmp_path / "out"
     result = _invoke("check", project, "--out", str(out))
     assert result.exit_code == 1, result.output
-    assert sorted(p.name for p in out.iterdir()) == [
-        "conflicts.gpkg",
-        "layers.gpkg",
-        "map.html",
-        "report.json",
-    ]
+    assert sorted(p.name for p in out.iterdir()) == sorted(OUTPUT_FILES)
 
     assert pyogrio.list_layers(out / "conflicts.gpkg")[:, 0].tolist() == ["conflicts"]
     conflicts = gpd.read_file(out / "conflicts.gpkg", layer="conflicts")
