@@ -27,6 +27,7 @@ from analysis.results import CheckResult
 from analysis.rules import SEVERITIES, SEVERITY_TITLES, Rule, load_rules
 from analysis.targets import measure_targets, parse_targets
 from geo.errors import LayerReadError
+from geo.export import export_layers
 from geo.io import atomic_outputs, list_layers, read_vector, write_vector
 from geo.raster import png_bytes
 from layers.export import write_loaded_layers
@@ -72,6 +73,51 @@ class CheckOptions:
     disabled: tuple[str, ...] = ()
     min_area_m2: dict[str, float] = field(default_factory=dict)
     strict: bool = False
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    """GIS exports written with a check, into ``export/`` in the output folder.
+
+    Attributes
+    ----------
+    formats : tuple of str
+        Keys of :data:`geo.export.FORMATS`.
+    crs : str, optional
+        CRS to export in (default: the working CRS; GeoJSON and KML: EPSG:4326).
+    encoding : str
+        Shapefile text encoding.
+    """
+
+    formats: tuple[str, ...] = ()
+    crs: str | None = None
+    encoding: str = "UTF-8"
+
+
+def export_frames(loaded: LoadedProject, conflicts: gpd.GeoDataFrame | None) -> dict:
+    """The layers an export writes: every loaded layer by kind, then ``conflicts``."""
+    frames = {kind: layer.frame for kind, layer in loaded.layers.items()}
+    if conflicts is not None:
+        frames["conflicts"] = conflicts
+    return frames
+
+
+def export_to(
+    frames: dict, folder: Path, options: ExportOptions, stem: str = "geoplan"
+) -> list[str]:
+    """Write ``frames`` in every format of ``options`` into ``folder``; return the warnings."""
+    warnings: list[str] = []
+    for fmt in options.formats:
+        exported = export_layers(
+            frames, folder, fmt, crs=options.crs, encoding=options.encoding, stem=stem
+        )
+        warnings += exported.warnings
+    return warnings
+
+
+def output_names(export: ExportOptions) -> list[str]:
+    """The names a check writes into its output folder."""
+    return [*OUTPUT_FILES, *(["export"] if export.formats else [])]
 
 
 def project_rules(project: Project, options: CheckOptions) -> tuple[list[str], list[Rule]]:
@@ -184,6 +230,7 @@ def write_outputs(
     *,
     overwrite: bool = False,
     basemap: Basemap = NO_BASEMAP,
+    export: ExportOptions | None = None,
 ) -> list[Path]:
     """Write :data:`OUTPUT_FILES` into ``out_dir``, all together.
 
@@ -195,14 +242,18 @@ def write_outputs(
         Replace outputs that exist.
     basemap : Basemap
         Basemap of ``map.html`` (none by default: nothing fetched).
+    export : ExportOptions, optional
+        GIS exports to write into ``export/``.
 
     Returns
     -------
     list of pathlib.Path
-        The outputs, in :data:`OUTPUT_FILES` order.
+        The outputs, in :data:`OUTPUT_FILES` order, then ``export/``.
     """
     out = Path(out_dir)
-    with atomic_outputs(out, list(OUTPUT_FILES), overwrite=overwrite) as staging:
+    export = export or ExportOptions()
+    names = output_names(export)
+    with atomic_outputs(out, names, overwrite=overwrite) as staging:
         write_loaded_layers(result.loaded, staging / "layers.gpkg")
         write_vector(result.conflicts, staging / "conflicts.gpkg", layer="conflicts")
         subtitle = f"规划冲突检查 · {result.started:%Y-%m-%d %H:%M}"
@@ -217,4 +268,9 @@ def write_outputs(
         (staging / "report.docx").write_bytes(render_docx(report, overview_png=figure))
         (staging / "report.md").write_text(render_markdown(report), encoding="utf-8")
         (staging / "report.json").write_text(report_json(report), encoding="utf-8")
-    return [out / name for name in OUTPUT_FILES]
+        if export.formats:
+            (staging / "export").mkdir()
+            frames = export_frames(result.loaded, result.conflicts)
+            for warning in export_to(frames, staging / "export", export):
+                logger.warning(warning)
+    return [out / name for name in names]

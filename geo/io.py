@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pyogrio
 import pyogrio.errors
 
@@ -327,6 +328,32 @@ def atomic_output(path: str | os.PathLike, *, overwrite: bool = False) -> Iterat
         yield staging / path.name
 
 
+_INT32 = np.iinfo(np.int32)
+
+
+def _filegdb_integers(frame: gpd.GeoDataFrame, layer: str | None):
+    """64-bit integer columns for a FileGDB, and the layer options they need.
+
+    A FileGDB before ArcGIS Pro 3.2 has no 64-bit integer: GDAL writes them
+    as floats unless ``TARGET_ARCGIS_VERSION=ARCGIS_PRO_3_2_OR_LATER``, which
+    ArcMap, older ArcGIS Pro and GDAL < 3.8 cannot open. So columns whose
+    values fit 32 bits are written as 32-bit integers, readable everywhere,
+    and only real 64-bit values switch the layer to the newer format.
+    """
+    wide = [
+        c for c in frame.columns if frame[c].dtype.kind in "iu" and frame[c].dtype.itemsize == 8
+    ]
+    too_big = [c for c in wide if len(frame) and not frame[c].between(_INT32.min, _INT32.max).all()]
+    if too_big:
+        logger.warning(
+            "layer %s: %s hold 64-bit integers; the FileGDB needs ArcGIS Pro 3.2 or later",
+            layer,
+            ", ".join(too_big),
+        )
+        return frame, {"TARGET_ARCGIS_VERSION": "ARCGIS_PRO_3_2_OR_LATER"}
+    return frame.astype({c: "int32" for c in wide}), {}
+
+
 def _write_one(
     frame: gpd.GeoDataFrame, target: Path, driver: str, layer: str | None, encoding: str | None
 ) -> None:
@@ -339,8 +366,10 @@ def _write_one(
     if driver == "CSV":
         options["layer_options"] = {"GEOMETRY": "AS_WKT"}
     if driver == "OpenFileGDB":
-        # Without it, 64-bit integers are written as floats.
-        options["layer_options"] = {"TARGET_ARCGIS_VERSION": "ARCGIS_PRO_3_2_OR_LATER"}
+        frame, options["layer_options"] = _filegdb_integers(frame, layer)
+    if driver in ("GPKG", "OpenFileGDB", "FlatGeobuf"):
+        # One geometry type per layer (a FileGDB refuses mixed Polygon/MultiPolygon).
+        options["promote_to_multi"] = True
     pyogrio.write_dataframe(
         frame,
         target,

@@ -8,6 +8,7 @@ import click
 
 from analysis.cli.options import (
     basemap_options,
+    export_options,
     fail_on_opt,
     out_dir_opt,
     overwrite_opt,
@@ -15,7 +16,14 @@ from analysis.cli.options import (
 )
 from analysis.cli.summary import summary_text
 from analysis.rules import RuleError, reaches
-from analysis.run import OUTPUT_FILES, CheckOptions, check_project, write_outputs
+from analysis.run import (
+    CheckOptions,
+    ExportOptions,
+    check_project,
+    output_names,
+    write_outputs,
+)
+from geo.export import FORMATS
 from geo.io import refuse_existing
 from layers.project import read_project
 from maps import basemaps
@@ -61,12 +69,20 @@ def run_options(f):
             is_flag=True,
             help="A rule needing a layer or field the project lacks is an error, not skipped.",
         ),
+        click.option(
+            "--export",
+            "export_formats",
+            multiple=True,
+            type=click.Choice(list(FORMATS)),
+            help="Also export the layers and conflicts into export/ in this GIS format; "
+            "repeatable.",
+        ),
         overwrite_opt,
         out_dir_opt,
     ]
     for option in reversed(options):
         f = option(f)
-    return basemap_options(f)
+    return basemap_options(export_options(f))
 
 
 def execute(ctx: click.Context, project, out_dir: str, run: dict):
@@ -77,7 +93,12 @@ def execute(ctx: click.Context, project, out_dir: str, run: dict):
     quiet = ctx.obj.get("quiet")
     overwrite = run["overwrite"]
     chosen = basemaps.basemap(run["basemap"], key=run["tianditu_key"], gcj02=run["basemap_gcj02"])
-    refuse_existing(Path(out_dir), list(OUTPUT_FILES), overwrite=overwrite)
+    export = ExportOptions(
+        formats=tuple(run["export_formats"]),
+        crs=run["export_crs"],
+        encoding=run["export_encoding"].upper(),
+    )
+    refuse_existing(Path(out_dir), output_names(export), overwrite=overwrite)
     options = CheckOptions(
         packs=tuple(run["packs"]) or None,
         disabled=tuple(run["disable"]),
@@ -86,7 +107,7 @@ def execute(ctx: click.Context, project, out_dir: str, run: dict):
     )
     progress = None if quiet else (lambda message: click.echo(f"geoplan: {message}", err=True))
     result = check_project(project, options, progress=progress)
-    written = write_outputs(result, out_dir, overwrite=overwrite, basemap=chosen)
+    written = write_outputs(result, out_dir, overwrite=overwrite, basemap=chosen, export=export)
     if not quiet:
         click.echo(summary_text(result))
         click.echo("")

@@ -55,3 +55,27 @@ def basemap_options(f):
     for option in reversed(options):
         f = option(f)
     return f
+
+
+def export_options(f):
+    """``--crs`` and ``--encoding`` of GIS exports."""
+    options = [
+        click.option(
+            "--crs",
+            "export_crs",
+            metavar="CRS",
+            help="CRS of the exported layers, e.g. EPSG:4490 (default: the working CRS; "
+            "GeoJSON and KML are always EPSG:4326).",
+        ),
+        click.option(
+            "--encoding",
+            "export_encoding",
+            type=click.Choice(["utf-8", "gbk"], case_sensitive=False),
+            default="utf-8",
+            show_default=True,
+            help="Shapefile text encoding (gbk for older ArcGIS); written to the .cpg.",
+        ),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
