@@ -183,3 +183,71 @@ def browser():
     driver = start_browser()
     yield driver
     driver.quit()
+
+
+@pytest.fixture(scope="session")
+def postgis_url():
+    """A throwaway PostgreSQL cluster with PostGIS on 127.0.0.1, for the session.
+
+    Started from Debian's packages (tests/run.sh installs them) in a temporary
+    folder; as root, the server runs as the ``postgres`` user.
+    """
+    import os
+    import shutil
+    import socket
+    import subprocess
+    import tempfile
+
+    bins = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    if not bins:
+        pytest.fail(
+            "PostGIS tests need Debian's postgresql and postgis (tests/run.sh installs them)"
+        )
+    bindir = bins[-1].parent
+    # Not under pytest's base folder: it is private to this user, and the
+    # server may run as another one.
+    folder = Path(tempfile.mkdtemp(prefix="geoplan-pg-"))
+    data = folder / "data"
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    run_as: list[str] = []
+    if os.geteuid() == 0:
+        shutil.chown(folder, "postgres")
+        os.chmod(folder, 0o755)
+        run_as = ["runuser", "-u", "postgres", "--"]
+    subprocess.run(
+        [*run_as, str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "geoplan"],
+        check=True,
+        capture_output=True,
+    )
+    options = f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off"
+    subprocess.run(
+        [
+            *run_as,
+            str(bindir / "pg_ctl"),
+            "-D",
+            str(data),
+            "-o",
+            options,
+            "-w",
+            "start",
+            "-l",
+            str(folder / "log"),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    url = f"postgresql://geoplan@127.0.0.1:{port}/postgres"
+    try:
+        import psycopg
+
+        with psycopg.connect(url, autocommit=True) as connection:
+            connection.execute("CREATE EXTENSION postgis")
+        yield url
+    finally:
+        subprocess.run(
+            [*run_as, str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "stop"],
+            capture_output=True,
+        )
+        shutil.rmtree(folder, ignore_errors=True)

@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-SYSTEM_PACKAGES=(gdal-bin chromium chromium-driver fonts-noto-cjk)
+SYSTEM_PACKAGES=(gdal-bin chromium chromium-driver fonts-noto-cjk postgresql postgresql-15-postgis-3)
 
 missing=()
 for pkg in "${SYSTEM_PACKAGES[@]}"; do

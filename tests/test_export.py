@@ -191,3 +191,80 @@ def test_check_exports_into_its_output_folder(project, tmp_path):
     exported = out / "export" / "geoplan.gpkg"
     assert _ogr_epsg(exported, "parks") == 4490
     assert len(_ogr_features(exported, "conflicts")) == len(gpd.read_file(out / "conflicts.gpkg"))
+
+
+def _query(url: str, text: str, *params):
+    import psycopg
+
+    with psycopg.connect(url) as connection:
+        return connection.execute(text, params).fetchall()
+
+
+@pytest.mark.postgis
+def test_postgis_export_creates_indexed_tables_with_intact_values(project, postgis_url):
+    args = ["--to", postgis_url, "--schema", "plan_a", "--table-prefix", "bz_"]
+    result = CliRunner().invoke(cli, ["export", str(project), *args])
+    assert result.exit_code == 0, result.output
+    assert "plan_a.bz_parks" in result.output
+
+    rows = _query(
+        postgis_url,
+        "SELECT name, ST_SRID(geom), GeometryType(geom),"
+        " ST_Area(ST_Transform(geom, 4326)::geography) FROM plan_a.bz_parks ORDER BY id",
+    )
+    assert [r[0] for r in rows] == PARK_NAMES
+    assert {r[1] for r in rows} == {4545} and {r[2] for r in rows} == {"MULTIPOLYGON"}
+    source = _source(project)["parks"].to_crs(4326)
+    expected = [
+        abs(GEOD.geometry_area_perimeter(shapely.orient_polygons(g))[0]) for g in source.geometry
+    ]
+    assert [r[3] for r in rows] == pytest.approx(expected, rel=1e-4)
+    assert (
+        _query(postgis_url, 'SELECT "说明" FROM plan_a.bz_parks WHERE id = %s', "P1")[0][0]
+        == LONG_NOTE
+    )
+    indexes = _query(
+        postgis_url,
+        "SELECT tablename FROM pg_indexes WHERE schemaname = 'plan_a' AND indexdef LIKE '%%gist%%'",
+    )
+    assert {r[0] for r in indexes} >= {
+        "bz_parks",
+        "bz_townships",
+        "bz_permanent_farmland",
+        "bz_conflicts",
+    }
+
+
+@pytest.mark.postgis
+def test_postgis_export_refuses_existing_tables_and_bad_names(project, postgis_url):
+    args = ["--to", postgis_url, "--schema", "plan_b"]
+    assert CliRunner().invoke(cli, ["export", str(project), *args]).exit_code == 0
+    _query_commit = "UPDATE plan_b.parks SET name = 'kept' WHERE id = 'P1'"
+    import psycopg
+
+    with psycopg.connect(postgis_url) as connection:
+        connection.execute(_query_commit)
+    again = CliRunner().invoke(cli, ["export", str(project), *args])
+    assert again.exit_code == 2 and "exists" in again.output and "--overwrite" in again.output
+    assert _query(postgis_url, "SELECT name FROM plan_b.parks WHERE id = 'P1'")[0][0] == "kept"
+    replaced = CliRunner().invoke(cli, ["export", str(project), *args, "--overwrite"])
+    assert replaced.exit_code == 0, replaced.output
+    assert (
+        _query(postgis_url, "SELECT name FROM plan_b.parks WHERE id = 'P1'")[0][0] == PARK_NAMES[0]
+    )
+
+    for option, value in (
+        ("--schema", 'x"; DROP TABLE plan_b.parks; --'),
+        ("--table-prefix", "A-"),
+    ):
+        bad = CliRunner().invoke(cli, ["export", str(project), "--to", postgis_url, option, value])
+        assert bad.exit_code == 2 and "lower-case letters" in bad.output
+    assert _query(postgis_url, "SELECT count(*) FROM plan_b.parks")[0][0] == 2
+
+
+@pytest.mark.postgis
+def test_postgis_unreachable_is_a_clear_error(project):
+    url = "postgresql://nobody:secret@127.0.0.1:9/none"
+    result = CliRunner().invoke(cli, ["export", str(project), "--to", url])
+    assert result.exit_code == 2
+    assert "cannot connect" in result.output and "secret" not in result.output

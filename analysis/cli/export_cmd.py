@@ -17,6 +17,7 @@ from analysis.run import (
 )
 from geo.export import FORMATS, export_names
 from geo.io import atomic_outputs, refuse_existing
+from geo.postgis import check_name, write_postgis
 from layers.loader import load_project
 from layers.project import read_project
 
@@ -26,18 +27,24 @@ from layers.project import read_project
 @click.option(
     "--out",
     "out_dir",
-    required=True,
     type=click.Path(file_okay=False, path_type=str),
-    help="Folder to write into.",
+    help="Folder to write files into (with --format).",
 )
 @click.option(
     "--format",
     "formats",
     multiple=True,
-    required=True,
     type=click.Choice(list(FORMATS)),
     help="GIS format; repeatable. gpkg and gdb hold every layer in one file.",
 )
+@click.option(
+    "--to",
+    "database",
+    metavar="postgresql://USER@HOST/DB",
+    help="Write the layers to PostGIS tables instead (password: the URL or PGPASSWORD).",
+)
+@click.option("--schema", default="public", show_default=True, help="PostGIS schema.")
+@click.option("--table-prefix", default="", help="Put before every PostGIS table name.")
 @click.option(
     "--conflicts",
     "conflicts_file",
@@ -50,31 +57,56 @@ from layers.project import read_project
 def export_command(
     ctx: click.Context,
     project_file: str,
-    out_dir: str,
+    out_dir: str | None,
     formats: tuple[str, ...],
+    database: str | None,
+    schema: str,
+    table_prefix: str,
     conflicts_file: str | None,
     export_crs: str | None,
     export_encoding: str,
     overwrite: bool,
 ) -> None:
-    """Export PROJECT.toml's layers, as loaded, and its conflicts to --out.
+    """Export PROJECT.toml's layers, as loaded, and its conflicts: files or PostGIS.
 
-    The conflicts come from running the project's rules, or from --conflicts.
+    Files: --out DIR --format F (repeatable). PostGIS: --to URL [--schema S]
+    [--table-prefix P]; one table per layer, written in one transaction, with
+    a GiST index. The conflicts come from running the project's rules, or
+    from --conflicts.
     """
+    to_files = out_dir is not None or bool(formats)
+    if (database and to_files) or (not database and (out_dir is None or not formats)):
+        raise click.UsageError("give --out DIR with --format, or --to postgresql://…")
     project = read_project(project_file)
-    options = ExportOptions(formats, export_crs, export_encoding.upper())
     kinds = [*project.layers, "conflicts"]
-    stem = Path(project_file).stem
-    names = [name for fmt in formats for name in export_names(kinds, fmt, stem)]
-    refuse_existing(Path(out_dir), names, overwrite=overwrite)
+    if database:
+        check_name(schema, "schema")
+        for kind in kinds:
+            check_name(f"{table_prefix}{kind}", "table")
+    else:
+        stem = Path(project_file).stem
+        names = [name for fmt in formats for name in export_names(kinds, fmt, stem)]
+        refuse_existing(Path(out_dir), names, overwrite=overwrite)
     if conflicts_file:
         loaded = load_project(project)
         conflicts = read_conflicts(conflicts_file, loaded.crs)
     else:
         result = check_project(project, CheckOptions())
         loaded, conflicts = result.loaded, result.conflicts
+    frames = export_frames(loaded, conflicts)
+    if database:
+        if export_crs:
+            frames = {name: frame.to_crs(export_crs) for name, frame in frames.items()}
+        tables = write_postgis(
+            frames, database, schema=schema, prefix=table_prefix, overwrite=overwrite
+        )
+        click.echo("exported to PostGIS:")
+        for table in tables:
+            click.echo(f"  {table}")
+        return
+    options = ExportOptions(formats, export_crs, export_encoding.upper())
     with atomic_outputs(Path(out_dir), names, overwrite=overwrite) as staging:
-        warnings = export_to(export_frames(loaded, conflicts), staging, options, stem)
+        warnings = export_to(frames, staging, options, stem)
         written = sorted(p.name for p in staging.iterdir())
     for warning in warnings:
         click.echo(f"geoplan: warning: {warning}", err=True)
