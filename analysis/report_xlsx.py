@@ -137,6 +137,14 @@ def render_xlsx(report: Mapping[str, Any]) -> bytes:
         ],
     )
     _table_sheet(book, "输入数据", inputs)
+    for sheet in book.worksheets:
+        # Printed: landscape, every column on the page width.
+        sheet.page_setup.orientation = "landscape"
+        sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+        sheet.sheet_properties.pageSetUpPr.fitToPage = True
+        sheet.page_setup.fitToWidth = 1
+        sheet.page_setup.fitToHeight = 0
+        sheet.print_title_rows = "1:1" if sheet.freeze_panes == "A2" else None
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
