@@ -27,6 +27,7 @@ from analysis.relations import Breaches, Selection
 from analysis.rules import SEVERITY_RANK, Rule, RuleError, Side
 from analysis.slivers import Slivers, drop_slivers
 from geo.area import ellipsoidal_area
+from geo.terrain import above_threshold, open_info
 from geo.units import m2_to_ha, m2_to_mu
 from layers.catalog import KINDS
 from layers.loader import LoadedProject
@@ -177,6 +178,10 @@ def breaches_of(
     left = get(rule.left)
     if rule.relation == "must_not_self_overlap":
         return relations.not_self_overlap(left)
+    if rule.relation == "must_not_exceed":
+        breaches = relations.not_overlap(left, raster_zone(loaded, rule, left))
+        breaches.detail[:] = "exceeds"
+        return breaches
     right = get(rule.right)
     if rule.relation == "must_not_overlap":
         return relations.not_overlap(left, right)
@@ -185,6 +190,45 @@ def breaches_of(
     if rule.relation == "must_keep_distance":
         return relations.keep_distance(left, right, rule.distance_m)
     raise RuleError(f"rule {rule.id}: relation {rule.relation!r} is not implemented")
+
+
+_MEASURE_TITLES = {"elevation": "高程", "slope": "坡度", "aspect": "坡向"}
+_MEASURE_UNITS = {"elevation": "米", "slope": "度", "aspect": "度"}
+
+
+def raster_zone(loaded: LoadedProject, rule: Rule, left: Selection) -> Selection:
+    """Where a raster measure exceeds the rule's threshold, over the left side's extent.
+
+    The cells are vectorised in the raster's CRS and brought into the working
+    CRS as one pseudo-feature named after the raster and the threshold.
+
+    Raises
+    ------
+    RuleSkipped
+        The project has no such raster.
+    """
+    spec = loaded.project.rasters.get(rule.raster)
+    if spec is None:
+        raise RuleSkipped(f"the project has no raster {rule.raster!r} ([rasters.{rule.raster}])")
+    info = open_info(spec.path, band=spec.band, crs=spec.crs, nodata=spec.nodata)
+    frame = left.frame
+    if len(frame):
+        bounds = tuple(frame.to_crs(info.crs).total_bounds)
+        cells = above_threshold(info, rule.measure, rule.threshold, bounds)
+    else:
+        cells = np.array([], dtype=object)
+    zone = gpd.GeoSeries(cells, crs=info.crs).to_crs(frame.crs).union_all() if len(cells) else None
+    title = f"{_MEASURE_TITLES[rule.measure]}大于{rule.threshold:g}{_MEASURE_UNITS[rule.measure]}"
+    out = pd.DataFrame(
+        {
+            "layer_kind": [f"raster:{rule.raster}"],
+            "id": [f"{rule.measure}>{rule.threshold:g}"],
+            "name": [title],
+            "source_fid": [-1],
+        }
+    )
+    geoms = [zone] if zone is not None and not zone.is_empty else []
+    return Selection.of(gpd.GeoDataFrame(out.iloc[: len(geoms)], geometry=geoms, crs=frame.crs))
 
 
 def _conflict_id(rule_id: str, key: pd.DataFrame) -> np.ndarray:

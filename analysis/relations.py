@@ -26,6 +26,7 @@ DETAILS = {
     "gap": "未覆盖",
     "double_cover": "重复覆盖",
     "outside_region": "超出区域",
+    "exceeds": "超过阈值",
 }
 
 

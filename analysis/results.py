@@ -108,6 +108,9 @@ def rule_rows(results: list[RuleResult]) -> list[dict[str, Any]]:
                 "layers": [s.describe() for s in rule.layers],
                 "region": rule.region.describe() if rule.region else None,
                 "distance_m": rule.distance_m,
+                "raster": rule.raster,
+                "measure": rule.measure,
+                "threshold": rule.threshold,
                 "min_area_m2": rule.min_area_m2,
                 "citation": {
                     "document": rule.citation.document,

@@ -20,7 +20,10 @@ A rule pack is a TOML file::
 
 Relations: ``must_not_overlap``, ``must_be_within``, ``must_keep_distance``
 (with ``distance_m``), ``must_not_self_overlap`` (no ``right``),
-``must_tile`` (``layers`` and ``region`` instead of left/right).
+``must_tile`` (``layers`` and ``region`` instead of left/right), and the
+raster relation ``must_not_exceed`` (``raster`` names a ``[rasters]`` entry
+of the project, ``measure`` is elevation/slope/aspect, ``threshold`` in
+metres or degrees: the left features' area where the measure exceeds it).
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ RELATIONS = (
     "must_keep_distance",
     "must_not_self_overlap",
     "must_tile",
+    "must_not_exceed",
 )
 SEVERITIES = ("prohibited", "restricted", "notice")
 SEVERITY_RANK = {s: i for i, s in enumerate(reversed(SEVERITIES))}  # notice 0 … prohibited 2
@@ -75,6 +79,9 @@ _RULE_KEYS = {
     "severity",
     "min_area_m2",
     "distance_m",
+    "raster",
+    "measure",
+    "threshold",
     "citation",
     "note",
 }
@@ -143,6 +150,9 @@ class Rule:
     region: Side | None = None
     min_area_m2: float = DEFAULT_MIN_AREA_M2
     distance_m: float | None = None
+    raster: str | None = None
+    measure: str | None = None
+    threshold: float | None = None
     note: str = ""
     pack: str = ""
 
@@ -228,7 +238,7 @@ def _rule(raw: Any, pack: str, source: str, index: int) -> Rule:
         if "left" not in raw:
             raise RuleError(f"{where}: missing field 'left'")
         kwargs["left"] = _side(raw["left"], f"{where}: left")
-        if relation != "must_not_self_overlap":
+        if relation not in ("must_not_self_overlap", "must_not_exceed"):
             if "right" not in raw:
                 raise RuleError(f"{where}: missing field 'right'")
             kwargs["right"] = _side(raw["right"], f"{where}: right")
@@ -237,6 +247,15 @@ def _rule(raw: Any, pack: str, source: str, index: int) -> Rule:
         if not isinstance(distance, int | float) or distance <= 0:
             raise RuleError(f"{where}: must_keep_distance needs distance_m > 0 (metres)")
         kwargs["distance_m"] = float(distance)
+    if relation == "must_not_exceed":
+        measure, threshold = raw.get("measure"), raw.get("threshold")
+        if not isinstance(raw.get("raster"), str) or not raw["raster"]:
+            raise RuleError(f"{where}: must_not_exceed needs 'raster' (a [rasters] name)")
+        if measure not in ("elevation", "slope", "aspect"):
+            raise RuleError(f"{where}: measure must be elevation, slope or aspect")
+        if not isinstance(threshold, int | float):
+            raise RuleError(f"{where}: must_not_exceed needs a numeric 'threshold'")
+        kwargs |= {"raster": raw["raster"], "measure": measure, "threshold": float(threshold)}
     min_area = raw.get("min_area_m2", DEFAULT_MIN_AREA_M2)
     if not isinstance(min_area, int | float) or min_area < 0:
         raise RuleError(f"{where}: min_area_m2 must be a number ≥ 0 (m²)")

@@ -15,7 +15,9 @@ from datetime import datetime
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 
+from analysis.density import Density, conflict_density
 from analysis.engine import CONFLICT_COLUMNS, evaluate
 from analysis.relations import DETAILS
 from analysis.report_docx import render_docx
@@ -29,11 +31,13 @@ from analysis.targets import measure_targets, parse_targets
 from geo.errors import LayerReadError
 from geo.export import export_layers
 from geo.io import atomic_outputs, list_layers, read_vector, write_vector
-from geo.raster import png_bytes
+from geo.raster import png_bytes, write_geotiff
+from geo.terrain import open_info, overview_hillshade
 from layers.export import write_loaded_layers
 from layers.loader import LoadedProject, load_project
 from layers.project import Project
 from maps.basemaps import NO_BASEMAP, Basemap
+from maps.images import ImageLayer, density_layer, hillshade_layer
 from maps.overview import overview_image, overview_legend
 from maps.planmap import MapOptions, map_html, plan_map
 
@@ -44,6 +48,7 @@ OUTPUT_FILES = (
     "layers.gpkg",
     "conflicts.gpkg",
     "map.html",
+    "conflict_density.tif",
     "report.html",
     "report.xlsx",
     "report.docx",
@@ -205,21 +210,68 @@ def read_conflicts(path: str | os.PathLike, crs) -> gpd.GeoDataFrame:
     return frame.to_crs(crs)
 
 
+def density_of(loaded: LoadedProject, conflicts: gpd.GeoDataFrame) -> Density:
+    """The conflicts' density over the project's counties (or all its layers)."""
+    frames = [loaded.frame("counties")] if "counties" in loaded.layers else None
+    frames = frames or [layer.frame for layer in loaded.layers.values()] or [conflicts]
+    bounds = np.array([frame.total_bounds for frame in frames if len(frame)])
+    extent = (*bounds[:, :2].min(axis=0), *bounds[:, 2:].max(axis=0))
+    return conflict_density(conflicts, extent, SEVERITIES)
+
+
+def write_density(density: Density, path: Path) -> None:
+    """``conflict_density.tif``: m² of conflict per 1 km² cell, a band per severity."""
+    write_geotiff(
+        path,
+        density.values,
+        density.transform,
+        density.crs,
+        band_names=[f"{s} {SEVERITY_TITLES[s]}" for s in density.bands],
+        units="m2 per km2",
+    )
+
+
+def map_images(
+    loaded: LoadedProject, density: Density | None, basemap: Basemap
+) -> tuple[ImageLayer, ...]:
+    """The map's raster overlays: the DEM's hillshade (if any) and the conflict density."""
+    images = []
+    dem = loaded.project.rasters.get("dem")
+    if dem is not None:
+        info = open_info(dem.path, band=dem.band, crs=dem.crs, nodata=dem.nodata)
+        shade, transform = overview_hillshade(info)
+        images.append(
+            hillshade_layer(shade, transform, info.crs, name="地形晕渲", gcj02=basemap.gcj02)
+        )
+    if density is not None and density.values.any():
+        total = density.values.sum(axis=0)
+        images.append(
+            density_layer(
+                total, density.transform, density.crs, name="冲突密度", gcj02=basemap.gcj02
+            )
+        )
+    return tuple(images)
+
+
 def render_map(
     loaded: LoadedProject,
     conflicts: gpd.GeoDataFrame | None,
     *,
     subtitle: str,
     basemap: Basemap = NO_BASEMAP,
+    density: Density | None = None,
 ) -> str:
     """The offline HTML map of a project's layers and (optionally) its conflicts."""
     layers = {kind: layer.frame for kind, layer in loaded.layers.items()}
+    if density is None and conflicts is not None:
+        density = density_of(loaded, conflicts)
     options = MapOptions(
         title=loaded.project.name,
         subtitle=subtitle,
         basemap=basemap,
         severity_titles=SEVERITY_TITLES,
         detail_titles=DETAILS,
+        images=map_images(loaded, density, basemap),
     )
     return map_html(plan_map(layers, conflicts, options))
 
@@ -257,7 +309,11 @@ def write_outputs(
         write_loaded_layers(result.loaded, staging / "layers.gpkg")
         write_vector(result.conflicts, staging / "conflicts.gpkg", layer="conflicts")
         subtitle = f"规划冲突检查 · {result.started:%Y-%m-%d %H:%M}"
-        page = render_map(result.loaded, result.conflicts, subtitle=subtitle, basemap=basemap)
+        density = density_of(result.loaded, result.conflicts)
+        write_density(density, staging / "conflict_density.tif")
+        page = render_map(
+            result.loaded, result.conflicts, subtitle=subtitle, basemap=basemap, density=density
+        )
         (staging / "map.html").write_text(page, encoding="utf-8")
         report = report_data(result)
         layers = {kind: layer.frame for kind, layer in result.loaded.layers.items()}

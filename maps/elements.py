@@ -140,9 +140,9 @@ class Legend(MacroElement):
         (function () {
             var box = document.createElement("details");
             box.className = "geoplan-legend";
-            box.open = {{ this._parent.get_name() }}.getSize().y > 760;
+            box.open = {{ this._parent.get_name() }}.getSize().y > 700;
             box.innerHTML = {{ this.html_json }};
-            geoplan.control({{ this._parent.get_name() }}, box, "bottomright");
+            geoplan.control({{ this._parent.get_name() }}, box, "bottomleft");
         })();
         {% endmacro %}
         """

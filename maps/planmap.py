@@ -26,6 +26,7 @@ from layers.catalog import KINDS
 from maps.basemaps import NO_BASEMAP, Basemap
 from maps.display import DisplayOptions, display_decimals, display_frame, to_display_crs
 from maps.elements import GeoJsonLayer, InlineAssets, Labels, Legend, OfflineMap, ScaleBar, Title
+from maps.images import DENSITY_RAMP, ImageLayer
 from maps.packing import pack_features
 from maps.popups import POPUP_COLUMNS, RULE_FIELDS, TOOLTIP, conflict_popup, layer_popup
 from maps.style import (
@@ -70,6 +71,8 @@ class MapOptions:
         Chinese name of each severity, most severe first.
     detail_titles : mapping of str to str
         Chinese name of each code of the conflicts' ``detail`` column.
+    images : tuple of ImageLayer
+        Raster overlays (hillshade, conflict density), drawn under the layers.
     """
 
     title: str
@@ -80,6 +83,7 @@ class MapOptions:
         default_factory=lambda: {"prohibited": "禁止", "restricted": "限制", "notice": "提示"}
     )
     detail_titles: Mapping[str, str] = field(default_factory=dict)
+    images: tuple[ImageLayer, ...] = ()
 
 
 def _class_styles(kind: str, values: pd.Series) -> tuple[list[Style], np.ndarray]:
@@ -226,6 +230,17 @@ def plan_map(
             max_zoom=tiles.max_zoom,
         ).add_to(m)
 
+    for image in options.images:
+        folium.raster_layers.ImageOverlay(
+            image=image.url,
+            bounds=image.bounds,
+            name=html.escape(image.name),
+            opacity=image.opacity,
+            show=image.show,
+            overlay=True,
+            control=True,
+        ).add_to(m)
+
     referenced = _referenced_ids(conflicts)
     legend_layers: list[tuple[str, Style, bool]] = []
     for kind in _ordered_kinds(layers):
@@ -265,12 +280,22 @@ def plan_map(
             ("冲突（按严重程度）", _add_conflicts(m, conflicts, options, display, latitude))
         )
     legend.append(("图层", legend_layers))
+    if any(image.name.startswith("冲突密度") for image in options.images):
+        legend.append(("冲突密度（每平方公里冲突面积）", _density_legend()))
     m.add_child(Legend(legend))
     m.add_child(Title(options.title, options.subtitle))
     m.add_child(ScaleBar())
     folium.LayerControl(collapsed=False).add_to(m)
     m.fit_bounds([[south, west], [north, east]])
     return m
+
+
+def _density_legend() -> list[tuple[str, Style, bool]]:
+    labels = ("0.01 %", "0.1 %", "1 %", "10 %", "100 %")
+    return [
+        (label, Style(color, color, 0, 0.85), False)
+        for label, color in zip(labels, DENSITY_RAMP, strict=True)
+    ]
 
 
 def _township_labels(frame: gpd.GeoDataFrame, display: DisplayOptions, latitude: float) -> Labels:
