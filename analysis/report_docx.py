@@ -32,6 +32,7 @@ from analysis.report_tables import (
     rule_table,
     severity_table,
     target_table,
+    terrain_table,
     township_table,
 )
 from analysis.rules import SEVERITY_TITLES
@@ -202,6 +203,12 @@ def render_docx(report: Mapping[str, Any], *, overview_png: bytes | None) -> byt
         _table(document, targets, [0, 2, 3, 4, 5, 6, 7, 8])
     else:
         document.add_paragraph("项目未设指标。")
+
+    terrain = terrain_table(report)
+    if terrain.rows:
+        document.add_heading("五、乡镇地形", level=1)
+        document.add_paragraph("由数字高程模型按乡镇统计，部分落入乡镇的栅格按覆盖比例加权。")
+        _table(document, terrain)
 
     appendix = document.add_section(WD_SECTION.NEW_PAGE)
     appendix.orientation = WD_ORIENT.LANDSCAPE

@@ -25,6 +25,7 @@ from analysis.report_tables import (
     rule_table,
     severity_table,
     target_table,
+    terrain_table,
     top_conflict_table,
     township_table,
 )
@@ -214,6 +215,9 @@ def render_html(
         "<h2>规划指标对照</h2>",
         html_table(targets, fail_column=8) if targets.rows else "<p>项目未设指标。</p>",
     ]
+    terrain = terrain_table(report)
+    if terrain.rows:
+        sections += [f"<h2>{escape(terrain.title)}</h2>", html_table(terrain)]
     top = top_conflict_table(report)
     sections += [f"<h2>{escape(top.title)}</h2>", html_table(top)]
     sections += ["<h2>输入数据</h2>", _inputs(report), "</body></html>"]

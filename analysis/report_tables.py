@@ -192,6 +192,36 @@ def target_table(report: Mapping[str, Any]) -> Table:
     return Table("targets", "规划指标对照", columns, rows)
 
 
+def terrain_table(report: Mapping[str, Any]) -> Table:
+    """Elevation and slope per township (from the DEM); empty without one."""
+    rows = [
+        [
+            r["county"],
+            r["township"],
+            r["function_type"],
+            r["elevation_mean"],
+            r["elevation_min"],
+            r["elevation_max"],
+            r["slope_mean"],
+            r["slope_p50"],
+            None if r["slope_share_above_25"] is None else 100 * r["slope_share_above_25"],
+        ]
+        for r in report["summary"].get("terrain_by_township", [])
+    ]
+    columns = (
+        Column("县区"),
+        Column("乡镇"),
+        Column("主体功能区"),
+        Column("平均高程（米）", "area"),
+        Column("最低高程（米）", "area"),
+        Column("最高高程（米）", "area"),
+        Column("平均坡度（度）", "area"),
+        Column("坡度中位数（度）", "area"),
+        Column("坡度>25°占比（%）", "area"),
+    )
+    return Table("terrain", "乡镇地形（按覆盖比例加权）", columns, rows)
+
+
 _CONFLICT_COLUMNS = (
     Column("冲突编号"),
     Column("规则"),

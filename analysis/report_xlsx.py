@@ -1,9 +1,10 @@
 """``report.xlsx``: the report as a workbook (openpyxl).
 
 Sheets 汇总 (the run and the totals by severity, rule and county), 冲突明细
-(every conflict), 按乡镇 (by township), 指标对照 (plan targets) and 输入数据
-(the files and layers read). Every table has its header row frozen, an
-autofilter and set column widths; areas are numbers with their unit in the
+(every conflict), 按乡镇 (by township), 指标对照 (plan targets), 乡镇地形
+(elevation and slope per township, with a DEM) and 输入数据 (the layers
+read). Every table has its header row frozen, an autofilter and set column
+widths; areas are numbers with their unit in the
 header, never text.
 """
 
@@ -28,6 +29,7 @@ from analysis.report_tables import (
     rule_table,
     severity_table,
     target_table,
+    terrain_table,
     township_table,
 )
 
@@ -110,6 +112,9 @@ def render_xlsx(report: Mapping[str, Any]) -> bytes:
     _table_sheet(book, "冲突明细", conflict_table(report))
     _table_sheet(book, "按乡镇", township_table(report))
     _table_sheet(book, "指标对照", target_table(report), fail_column=8)
+    terrain = terrain_table(report)
+    if terrain.rows:
+        _table_sheet(book, "乡镇地形", terrain)
     layers = report["inputs"]["layers"]
     inputs = Table(
         "inputs",

@@ -16,12 +16,15 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from analysis.engine import CONFLICT_COLUMNS, Evaluation, RuleResult
 from analysis.rules import SEVERITIES, SEVERITY_TITLES, Rule
 from analysis.targets import TargetRow
+from geo.terrain import open_info
 from geo.units import m2_to_ha, m2_to_mu
+from geo.zonal import zonal_stats
 from layers.inventory import inventory
 from layers.loader import LoadedProject
 
@@ -49,6 +52,9 @@ class CheckResult:
     targets : list of TargetRow
     started : datetime
         When the run started (local time, with its offset).
+    terrain : pandas.DataFrame, optional
+        Per township: elevation and slope statistics from the project's DEM
+        (:func:`terrain_by_township`).
     """
 
     loaded: LoadedProject
@@ -57,6 +63,7 @@ class CheckResult:
     evaluation: Evaluation
     targets: list[TargetRow]
     started: datetime
+    terrain: pd.DataFrame | None = None
 
     @property
     def conflicts(self) -> gpd.GeoDataFrame:
@@ -159,7 +166,54 @@ def summary(result: CheckResult) -> dict[str, Any]:
         "by_county": _group(conflicts, ["county", "severity"]),
         "by_township": _group(conflicts, ["county", "township", "function_type", "severity"]),
         "targets": [row.as_dict() for row in result.targets],
+        "terrain_by_township": _terrain_rows(result.terrain),
     }
+
+
+def _terrain_rows(terrain: pd.DataFrame | None) -> list[dict[str, Any]]:
+    if terrain is None:
+        return []
+    rounded = terrain.round(
+        {
+            c: 4 if c == "slope_share_above_25" else 2
+            for c in terrain.columns
+            if c.startswith(("elevation", "slope"))
+        }
+    )
+    return [
+        {k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in row.items()}
+        for row in rounded.to_dict("records")
+    ]
+
+
+def terrain_by_township(loaded: LoadedProject) -> pd.DataFrame | None:
+    """Elevation (m) and slope (°) statistics per township from the project's ``dem``.
+
+    Cells are weighted by the fraction of them inside the township
+    (:func:`geo.zonal.zonal_stats`). None when the project has no DEM or no
+    townships.
+    """
+    dem = loaded.project.rasters.get("dem")
+    if dem is None or "townships" not in loaded.layers:
+        return None
+    info = open_info(dem.path, band=dem.band, crs=dem.crs, nodata=dem.nodata)
+    towns = loaded.frame("townships")
+    elevation = zonal_stats(info, towns, measure="elevation", stats=("mean", "min", "max"))
+    slope = zonal_stats(info, towns, measure="slope", stats=("mean", "p50"), threshold=25)
+    table = pd.DataFrame(
+        {
+            "county": towns["county"].astype(str).to_numpy(),
+            "township": towns["name"].astype(str).to_numpy(),
+            "function_type": towns["function_type"].astype(str).to_numpy(),
+            "elevation_mean": elevation["mean"].to_numpy(),
+            "elevation_min": elevation["min"].to_numpy(),
+            "elevation_max": elevation["max"].to_numpy(),
+            "slope_mean": slope["mean"].to_numpy(),
+            "slope_p50": slope["p50"].to_numpy(),
+            "slope_share_above_25": slope["share_above"].to_numpy(),
+        }
+    )
+    return table.sort_values(["county", "township"]).reset_index(drop=True)
 
 
 def conflict_records(conflicts: gpd.GeoDataFrame) -> list[dict[str, Any]]:

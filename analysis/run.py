@@ -25,7 +25,7 @@ from analysis.report_html import render_html
 from analysis.report_json import report_data, report_json
 from analysis.report_md import render_markdown
 from analysis.report_xlsx import render_xlsx
-from analysis.results import CheckResult
+from analysis.results import CheckResult, terrain_by_township
 from analysis.rules import SEVERITIES, SEVERITY_TITLES, Rule, load_rules
 from analysis.targets import measure_targets, parse_targets
 from geo.errors import LayerReadError
@@ -164,6 +164,8 @@ def check_project(
         say(f"[{i + 1}/{n}] {rule.id} {rule.title}")
 
     evaluation = evaluate(loaded, rules, strict=options.strict, progress=rule_progress)
+    if "dem" in project.rasters:
+        say("terrain by township (zonal statistics of the DEM)")
     return CheckResult(
         loaded=loaded,
         packs=packs,
@@ -171,6 +173,7 @@ def check_project(
         evaluation=evaluation,
         targets=measure_targets(loaded, targets),
         started=started,
+        terrain=terrain_by_township(loaded),
     )
 
 

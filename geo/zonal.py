@@ -23,6 +23,8 @@ import rasterio
 
 from geo.terrain import GDAL_CACHE_BYTES, RasterError, RasterInfo, blocks
 
+#: Cells (of the features' bounding boxes) summarised per exactextract call.
+BATCH_CELLS = 4_000_000
 #: Statistics :func:`zonal_stats` knows; ``pNN`` is the NN-th percentile.
 STATS = ("mean", "min", "max", "p10", "p50", "p90", "count")
 
@@ -146,12 +148,28 @@ def zonal_stats(
         source = info.path
         if measure != "elevation" or info.band != 1 or not as_is:
             source = write_measure(info, measure, Path(folder) / f"{measure}.tif", block_rows)
+        rows = []
         with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_BYTES), rasterio.open(source) as raster:
-            result = exact_extract(
-                raster, vectors.reset_index(drop=True), ["values", "coverage"], output="pandas"
-            )
-    rows = [
-        _summarise(np.asarray(v, float), np.asarray(c, float), stats, threshold)
-        for v, c in zip(result["values"], result["coverage"], strict=True)
-    ]
+            for batch in _batches(vectors, info):
+                result = exact_extract(
+                    raster, batch.reset_index(drop=True), ["values", "coverage"], output="pandas"
+                )
+                rows += [
+                    _summarise(np.asarray(v, float), np.asarray(c, float), stats, threshold)
+                    for v, c in zip(result["values"], result["coverage"], strict=True)
+                ]
     return pd.DataFrame(rows, index=frame.index)
+
+
+def _batches(vectors: gpd.GeoDataFrame, info: RasterInfo) -> list[gpd.GeoDataFrame]:
+    """Consecutive groups of features whose bounding boxes hold about BATCH_CELLS cells.
+
+    The values and coverage of a batch's cells are held at once; batching
+    keeps that bounded whatever the number of features.
+    """
+    bounds = vectors.bounds.to_numpy()
+    cells = ((bounds[:, 2] - bounds[:, 0]) / abs(info.transform.a) + 2) * (
+        (bounds[:, 3] - bounds[:, 1]) / abs(info.transform.e) + 2
+    )
+    batch = np.floor(np.cumsum(cells) / BATCH_CELLS).astype(int)
+    return [vectors.iloc[index] for index in pd.Series(batch).groupby(batch).indices.values()]

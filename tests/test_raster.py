@@ -181,3 +181,47 @@ def test_conflict_density_sums_to_the_conflicts_area_by_severity(demo_out):
                             t.c + (cols + 1) * 1000, t.f - rows * 1000)  # fmt: skip
         hit = shapely.STRtree(chosen).query(cells, predicate="intersects")[0]
         assert set(hit.tolist()) == set(range(len(cells)))  # every painted cell has a conflict
+
+
+def test_township_terrain_matches_a_supersampled_coverage_computation(demo_out):
+    import json
+
+    from rasterio.features import rasterize
+
+    report = json.loads((demo_out / "report.json").read_text(encoding="utf-8"))
+    rows = {(r["county"], r["township"]): r for r in report["summary"]["terrain_by_township"]}
+    assert len(rows) == 139
+    towns = gpd.read_file(PROJECT_FILE.parent / "data" / "bazhong.gpkg", layer="XZQ_XZ")
+    with rasterio.open(DEM) as src:
+        z = src.read(1).astype(float)
+        z[z == src.nodata] = np.nan
+        t = src.transform
+    k = 10  # each cell split into 10 × 10 to measure the covered fraction
+    fine = Affine(t.a / k, 0, t.c, 0, t.e / k, t.f)
+    for _, town in towns.iloc[::23].iterrows():
+        inside = rasterize([town.geometry], out_shape=(z.shape[0] * k, z.shape[1] * k),
+                           transform=fine, dtype="uint8")  # fmt: skip
+        fraction = inside.reshape(z.shape[0], k, z.shape[1], k).mean(axis=(1, 3))
+        use = (fraction > 0) & ~np.isnan(z)
+        expected = (z[use] * fraction[use]).sum() / fraction[use].sum()
+        got = rows[(town["XZQMC"], town["XZMC"])]
+        assert got["elevation_mean"] == pytest.approx(expected, abs=0.5)
+        assert got["elevation_min"] == np.nanmin(np.where(use, z, np.nan))
+        assert 0 <= got["slope_share_above_25"] <= 1 and got["slope_mean"] > 0
+
+
+def test_zonal_command_prints_statistics_per_feature(tmp_path):
+    import json
+
+    project = _steep_project(tmp_path)
+    result = CliRunner().invoke(
+        cli,
+        ["zonal", str(project), "--layer", "urban_boundary", "--measure", "slope",
+         "--threshold", "25", "--stats", "mean,max", "--json"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    (row,) = json.loads(result.output)
+    assert row["id"] == "1" and row["max"] == pytest.approx(30, abs=1e-6)
+    assert row["share_above"] == pytest.approx(0.5, abs=0.01)  # the steep half
+    missing = CliRunner().invoke(cli, ["zonal", str(project), "--raster", "nope"])
+    assert missing.exit_code == 2 and "[rasters.nope]" in missing.output

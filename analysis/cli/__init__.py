@@ -51,7 +51,15 @@ def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
 
 
 def _register() -> None:
-    from analysis.cli import check_cmd, demo_cmd, export_cmd, layers_cmd, map_cmd, site_cmd
+    from analysis.cli import (
+        check_cmd,
+        demo_cmd,
+        export_cmd,
+        layers_cmd,
+        map_cmd,
+        site_cmd,
+        zonal_cmd,
+    )
 
     cli.add_command(layers_cmd.layers)
     cli.add_command(check_cmd.check)
@@ -59,6 +67,7 @@ def _register() -> None:
     cli.add_command(site_cmd.site)
     cli.add_command(map_cmd.map_command)
     cli.add_command(export_cmd.export_command)
+    cli.add_command(zonal_cmd.zonal_command)
 
 
 _register()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from analysis.cli.options import export_options, overwrite_opt, project_arg
+from analysis.cli.options import conflicts_opt, export_options, overwrite_opt, project_arg
 from analysis.run import (
     CheckOptions,
     ExportOptions,
@@ -45,12 +45,7 @@ from layers.project import read_project
 )
 @click.option("--schema", default="public", show_default=True, help="PostGIS schema.")
 @click.option("--table-prefix", default="", help="Put before every PostGIS table name.")
-@click.option(
-    "--conflicts",
-    "conflicts_file",
-    type=click.Path(dir_okay=False, path_type=str),
-    help="Export these conflicts (conflicts.gpkg of a check) instead of running the rules.",
-)
+@conflicts_opt("exported instead of running the rules")
 @export_options
 @overwrite_opt
 @click.pass_context

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from analysis.cli.options import basemap_options, overwrite_opt, project_arg
+from analysis.cli.options import basemap_options, conflicts_opt, overwrite_opt, project_arg
 from analysis.run import read_conflicts, render_map
 from geo.io import atomic_output, refuse_existing
 from layers.loader import load_project
@@ -24,12 +24,7 @@ from maps import basemaps
     type=click.Path(dir_okay=False, path_type=str),
     help="HTML file to write.",
 )
-@click.option(
-    "--conflicts",
-    "conflicts_file",
-    type=click.Path(dir_okay=False, path_type=str),
-    help="conflicts.gpkg of a check run, drawn on top of the layers.",
-)
+@conflicts_opt("drawn on top of the layers")
 @basemap_options
 @overwrite_opt
 @click.pass_context

@@ -20,6 +20,18 @@ out_dir_opt = click.option(
     type=click.Path(file_okay=False, path_type=str),
     help="Folder to write the outputs into.",
 )
+
+
+def conflicts_opt(purpose: str):
+    """``--conflicts FILE``: the conflicts of an earlier check, for ``purpose``."""
+    return click.option(
+        "--conflicts",
+        "conflicts_file",
+        type=click.Path(dir_okay=False, path_type=str),
+        help=f"conflicts.gpkg of a check run, {purpose}.",
+    )
+
+
 fail_on_opt = click.option(
     "--fail-on",
     type=click.Choice([*SEVERITIES, "never"]),
