@@ -282,9 +282,9 @@ def plan_map(
     legend.append(("图层", legend_layers))
     if any(image.name.startswith("冲突密度") for image in options.images):
         legend.append(("冲突密度（每平方公里冲突面积）", _density_legend()))
+    m.add_child(ScaleBar())  # first: bottom-left controls stack upwards
     m.add_child(Legend(legend))
     m.add_child(Title(options.title, options.subtitle))
-    m.add_child(ScaleBar())
     folium.LayerControl(collapsed=False).add_to(m)
     m.fit_bounds([[south, west], [north, east]])
     return m
