@@ -242,7 +242,7 @@ def map_images(
     dem = loaded.project.rasters.get("dem")
     if dem is not None:
         info = open_info(dem.path, band=dem.band, crs=dem.crs, nodata=dem.nodata)
-        shade, transform = overview_hillshade(info)
+        shade, transform = overview_hillshade(info, max_px=1000)
         images.append(
             hillshade_layer(shade, transform, info.crs, name="地形晕渲", gcj02=basemap.gcj02)
         )

@@ -116,7 +116,7 @@ def density_layer(
 
 
 def hillshade_layer(
-    shade: np.ndarray, transform, crs: CRS, *, name: str, gcj02: bool = False, max_px: int = 1600
+    shade: np.ndarray, transform, crs: CRS, *, name: str, gcj02: bool = False, max_px: int = 1000
 ) -> ImageLayer:
     """A hillshade (0–1) as a grey, half-transparent overlay; off when the map opens."""
     warped, bounds = _to_web_mercator(shade, transform, crs, max_px)
