@@ -27,7 +27,7 @@ from analysis.relations import Breaches, Selection
 from analysis.rules import SEVERITY_RANK, Rule, RuleError, Side
 from analysis.slivers import Slivers, drop_slivers
 from geo.area import ellipsoidal_area
-from geo.terrain import above_threshold, open_info
+from geo.terrain import DerivedRasters, above_threshold, open_info
 from geo.units import m2_to_ha, m2_to_mu
 from layers.catalog import KINDS
 from layers.loader import LoadedProject
@@ -148,7 +148,10 @@ def select(loaded: LoadedProject, side: Side) -> Selection:
 
 
 def breaches_of(
-    loaded: LoadedProject, rule: Rule, cache: dict[str, Selection] | None = None
+    loaded: LoadedProject,
+    rule: Rule,
+    cache: dict[str, Selection] | None = None,
+    derived: DerivedRasters | None = None,
 ) -> Breaches:
     """Compute where one rule is broken (before slivers and attribution).
 
@@ -159,6 +162,8 @@ def breaches_of(
     cache : dict, optional
         Selections by side, shared between rules so that each layer is cut
         and indexed once.
+    derived : DerivedRasters, optional
+        Slope and aspect already computed in this run.
 
     Raises
     ------
@@ -179,7 +184,7 @@ def breaches_of(
     if rule.relation == "must_not_self_overlap":
         return relations.not_self_overlap(left)
     if rule.relation == "must_not_exceed":
-        breaches = relations.not_overlap(left, raster_zone(loaded, rule, left))
+        breaches = relations.not_overlap(left, raster_zone(loaded, rule, left, derived))
         breaches.detail[:] = "exceeds"
         return breaches
     right = get(rule.right)
@@ -196,7 +201,9 @@ _MEASURE_TITLES = {"elevation": "高程", "slope": "坡度", "aspect": "坡向"}
 _MEASURE_UNITS = {"elevation": "米", "slope": "度", "aspect": "度"}
 
 
-def raster_zone(loaded: LoadedProject, rule: Rule, left: Selection) -> Selection:
+def raster_zone(
+    loaded: LoadedProject, rule: Rule, left: Selection, derived: DerivedRasters | None = None
+) -> Selection:
     """Where a raster measure exceeds the rule's threshold, over the left side's extent.
 
     The cells are vectorised in the raster's CRS and brought into the working
@@ -214,7 +221,11 @@ def raster_zone(loaded: LoadedProject, rule: Rule, left: Selection) -> Selection
     frame = left.frame
     if len(frame):
         bounds = tuple(frame.to_crs(info.crs).total_bounds)
-        cells = above_threshold(info, rule.measure, rule.threshold, bounds)
+        if derived is not None:
+            source = derived.get(info, rule.measure)
+            cells = above_threshold(source, "elevation", rule.threshold, bounds)
+        else:
+            cells = above_threshold(info, rule.measure, rule.threshold, bounds)
     else:
         cells = np.array([], dtype=object)
     zone = gpd.GeoSeries(cells, crs=info.crs).to_crs(frame.crs).union_all() if len(cells) else None
@@ -341,6 +352,7 @@ def evaluate(
     *,
     strict: bool = False,
     progress: Callable[[int, int, Rule], None] | None = None,
+    derived: DerivedRasters | None = None,
 ) -> Evaluation:
     """Evaluate rules over a loaded project.
 
@@ -353,6 +365,8 @@ def evaluate(
         being skipped with a warning.
     progress : callable, optional
         Called as ``progress(i, n, rule)`` before each rule.
+    derived : DerivedRasters, optional
+        Where raster rules keep the slope they derive, for the rest of the run.
 
     Returns
     -------
@@ -373,7 +387,7 @@ def evaluate(
             progress(i, len(rules), rule)
         start = time.perf_counter()
         try:
-            breaches = breaches_of(loaded, rule, cache)
+            breaches = breaches_of(loaded, rule, cache, derived)
             geometry_seconds = time.perf_counter() - start
         except RuleSkipped as exc:
             if strict:

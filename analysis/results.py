@@ -22,7 +22,7 @@ import pandas as pd
 from analysis.engine import CONFLICT_COLUMNS, Evaluation, RuleResult
 from analysis.rules import SEVERITIES, SEVERITY_TITLES, Rule
 from analysis.targets import TargetRow
-from geo.terrain import open_info
+from geo.terrain import DerivedRasters, open_info
 from geo.units import m2_to_ha, m2_to_mu
 from geo.zonal import zonal_stats
 from layers.inventory import inventory
@@ -186,7 +186,9 @@ def _terrain_rows(terrain: pd.DataFrame | None) -> list[dict[str, Any]]:
     ]
 
 
-def terrain_by_township(loaded: LoadedProject) -> pd.DataFrame | None:
+def terrain_by_township(
+    loaded: LoadedProject, derived: DerivedRasters | None = None
+) -> pd.DataFrame | None:
     """Elevation (m) and slope (°) statistics per township from the project's ``dem``.
 
     Cells are weighted by the fraction of them inside the township
@@ -199,7 +201,9 @@ def terrain_by_township(loaded: LoadedProject) -> pd.DataFrame | None:
     info = open_info(dem.path, band=dem.band, crs=dem.crs, nodata=dem.nodata)
     towns = loaded.frame("townships")
     elevation = zonal_stats(info, towns, measure="elevation", stats=("mean", "min", "max"))
-    slope = zonal_stats(info, towns, measure="slope", stats=("mean", "p50"), threshold=25)
+    slope = zonal_stats(
+        info, towns, measure="slope", stats=("mean", "p50"), threshold=25, derived=derived
+    )
     table = pd.DataFrame(
         {
             "county": towns["county"].astype(str).to_numpy(),

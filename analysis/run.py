@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -32,7 +33,7 @@ from geo.errors import LayerReadError
 from geo.export import export_layers
 from geo.io import atomic_outputs, list_layers, read_vector, write_vector
 from geo.raster import png_bytes, write_geotiff
-from geo.terrain import open_info, overview_hillshade
+from geo.terrain import DerivedRasters, open_info, overview_hillshade
 from layers.export import write_loaded_layers
 from layers.loader import LoadedProject, load_project
 from layers.project import Project
@@ -163,9 +164,14 @@ def check_project(
     def rule_progress(i: int, n: int, rule: Rule) -> None:
         say(f"[{i + 1}/{n}] {rule.id} {rule.title}")
 
-    evaluation = evaluate(loaded, rules, strict=options.strict, progress=rule_progress)
-    if "dem" in project.rasters:
-        say("terrain by township (zonal statistics of the DEM)")
+    with tempfile.TemporaryDirectory(prefix="geoplan-rasters-") as folder:
+        derived = DerivedRasters(folder)  # a DEM's slope, derived once for the run
+        evaluation = evaluate(
+            loaded, rules, strict=options.strict, progress=rule_progress, derived=derived
+        )
+        if "dem" in project.rasters:
+            say("terrain by township (zonal statistics of the DEM)")
+        terrain = terrain_by_township(loaded, derived)
     return CheckResult(
         loaded=loaded,
         packs=packs,
@@ -173,7 +179,7 @@ def check_project(
         evaluation=evaluation,
         targets=measure_targets(loaded, targets),
         started=started,
-        terrain=terrain_by_township(loaded),
+        terrain=terrain,
     )
 
 

@@ -287,3 +287,50 @@ def overview_hillshade(
     s, a = np.radians(slope), np.radians(np.where(aspect < 0, 0, aspect))
     shade = np.cos(zenith) * np.cos(s) + np.sin(zenith) * np.sin(s) * np.cos(sun - a)
     return np.clip(shade, 0, 1), transform
+
+
+def write_measure(
+    info: RasterInfo, measure: str, path: str | Path, block_rows: int | None = None
+) -> Path:
+    """Write a measure (elevation, slope, aspect) of a DEM to a tiled GeoTIFF, strip by strip."""
+    profile = {
+        "driver": "GTiff",
+        "width": info.width,
+        "height": info.height,
+        "count": 1,
+        "dtype": "float32",
+        "crs": info.crs.to_wkt(),
+        "transform": info.transform,
+        "nodata": np.nan,
+        "tiled": True,
+        "blockxsize": 256,
+        "blockysize": 256,
+        "compress": "deflate",
+    }
+    with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_BYTES):
+        with rasterio.open(path, "w", **profile) as dst:
+            for window, values in blocks(info, measure, block_rows=block_rows):
+                dst.write(values.astype("float32"), 1, window=window)
+    return Path(path)
+
+
+class DerivedRasters:
+    """Slope and aspect of DEMs, computed once per run and kept as GeoTIFFs in ``folder``.
+
+    Raster rules and zonal statistics of one check read the same slope; this
+    keeps them from deriving it again for each.
+    """
+
+    def __init__(self, folder: str | Path):
+        self.folder = Path(folder)
+        self._made: dict[tuple[str, int, str], RasterInfo] = {}
+
+    def get(self, info: RasterInfo, measure: str) -> RasterInfo:
+        """A raster whose values are ``measure`` of ``info`` (``info`` itself for elevation)."""
+        if measure == "elevation":
+            return info
+        key = (str(info.path), info.band, measure)
+        if key not in self._made:
+            path = self.folder / f"{len(self._made)}-{measure}.tif"
+            self._made[key] = open_info(write_measure(info, measure, path))
+        return self._made[key]

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import rasterio
 
-from geo.terrain import GDAL_CACHE_BYTES, RasterError, RasterInfo, blocks
+from geo.terrain import GDAL_CACHE_BYTES, DerivedRasters, RasterError, RasterInfo, write_measure
 
 #: Cells (of the features' bounding boxes) summarised per exactextract call.
 BATCH_CELLS = 4_000_000
@@ -62,31 +62,6 @@ def _summarise(
     return out
 
 
-def write_measure(
-    info: RasterInfo, measure: str, path: str | Path, block_rows: int | None = None
-) -> Path:
-    """Write a measure (elevation, slope, aspect) of a DEM to a tiled GeoTIFF, strip by strip."""
-    profile = {
-        "driver": "GTiff",
-        "width": info.width,
-        "height": info.height,
-        "count": 1,
-        "dtype": "float32",
-        "crs": info.crs.to_wkt(),
-        "transform": info.transform,
-        "nodata": np.nan,
-        "tiled": True,
-        "blockxsize": 256,
-        "blockysize": 256,
-        "compress": "deflate",
-    }
-    with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_BYTES):
-        with rasterio.open(path, "w", **profile) as dst:
-            for window, values in blocks(info, measure, block_rows=block_rows):
-                dst.write(values.astype("float32"), 1, window=window)
-    return Path(path)
-
-
 def zonal_stats(
     info: RasterInfo,
     frame: gpd.GeoDataFrame,
@@ -95,6 +70,7 @@ def zonal_stats(
     stats: Sequence[str] = ("mean", "min", "max", "p50"),
     threshold: float | None = None,
     block_rows: int | None = None,
+    derived: DerivedRasters | None = None,
 ) -> pd.DataFrame:
     """Statistics of a raster measure over each feature, partial cells by their covered fraction.
 
@@ -112,6 +88,9 @@ def zonal_stats(
         Also give ``share_above``: the covered share of the feature where the
         measure exceeds it (0–1).
     block_rows : int
+    derived : DerivedRasters, optional
+        Where slope and aspect computed earlier in the run are kept (and
+        computed into, when missing); a temporary file otherwise.
 
     Returns
     -------
@@ -146,7 +125,9 @@ def zonal_stats(
                 and np.isnan(info.nodata)
             )
         source = info.path
-        if measure != "elevation" or info.band != 1 or not as_is:
+        if derived is not None and measure != "elevation":
+            source = derived.get(info, measure).path
+        elif measure != "elevation" or info.band != 1 or not as_is:
             source = write_measure(info, measure, Path(folder) / f"{measure}.tif", block_rows)
         rows = []
         with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_BYTES), rasterio.open(source) as raster:

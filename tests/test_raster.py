@@ -225,3 +225,19 @@ def test_zonal_command_prints_statistics_per_feature(tmp_path):
     assert row["share_above"] == pytest.approx(0.5, abs=0.01)  # the steep half
     missing = CliRunner().invoke(cli, ["zonal", str(project), "--raster", "nope"])
     assert missing.exit_code == 2 and "[rasters.nope]" in missing.output
+
+
+def test_a_run_derives_the_slope_once_and_finds_the_same_cells(tmp_path):
+    from geo.terrain import DerivedRasters, above_threshold
+
+    info = open_info(DEM)
+    derived = DerivedRasters(tmp_path)
+    first, again = derived.get(info, "slope"), derived.get(info, "slope")
+    assert first.path == again.path and len(list(tmp_path.iterdir())) == 1
+    assert derived.get(info, "elevation") is info
+    t = info.transform
+    bounds = (t.c + 20_000, t.f - 60_000, t.c + 60_000, t.f - 20_000)
+    direct = shapely.union_all(above_threshold(info, "slope", 20, bounds))
+    cached = shapely.union_all(above_threshold(first, "elevation", 20, bounds))
+    assert direct.area > 0
+    assert shapely.symmetric_difference(direct, cached).area <= 1e-6 * direct.area
