@@ -27,7 +27,7 @@ from analysis.relations import Breaches, Selection
 from analysis.rules import SEVERITY_RANK, Rule, RuleError, Side
 from analysis.slivers import Slivers, drop_slivers
 from geo.area import ellipsoidal_area
-from geo.terrain import DerivedRasters, above_threshold, open_info
+from geo.terrain import DerivedRasters, above_threshold
 from geo.units import m2_to_ha, m2_to_mu
 from layers.catalog import KINDS
 from layers.loader import LoadedProject
@@ -217,7 +217,7 @@ def raster_zone(
     spec = loaded.project.rasters.get(rule.raster)
     if spec is None:
         raise RuleSkipped(f"the project has no raster {rule.raster!r} ([rasters.{rule.raster}])")
-    info = open_info(spec.path, band=spec.band, crs=spec.crs, nodata=spec.nodata)
+    info = spec.info()
     frame = left.frame
     if len(frame):
         bounds = tuple(frame.to_crs(info.crs).total_bounds)

@@ -22,7 +22,7 @@ import pandas as pd
 from analysis.engine import CONFLICT_COLUMNS, Evaluation, RuleResult
 from analysis.rules import SEVERITIES, SEVERITY_TITLES, Rule
 from analysis.targets import TargetRow
-from geo.terrain import DerivedRasters, open_info
+from geo.terrain import DerivedRasters
 from geo.units import m2_to_ha, m2_to_mu
 from geo.zonal import zonal_stats
 from layers.inventory import inventory
@@ -198,7 +198,7 @@ def terrain_by_township(
     dem = loaded.project.rasters.get("dem")
     if dem is None or "townships" not in loaded.layers:
         return None
-    info = open_info(dem.path, band=dem.band, crs=dem.crs, nodata=dem.nodata)
+    info = dem.info()
     towns = loaded.frame("townships")
     elevation = zonal_stats(info, towns, measure="elevation", stats=("mean", "min", "max"))
     slope = zonal_stats(

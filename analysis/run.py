@@ -33,7 +33,7 @@ from geo.errors import LayerReadError
 from geo.export import export_layers
 from geo.io import atomic_outputs, list_layers, read_vector, write_vector
 from geo.raster import png_bytes, write_geotiff
-from geo.terrain import DerivedRasters, open_info, overview_hillshade
+from geo.terrain import DerivedRasters, overview_hillshade
 from layers.export import write_loaded_layers
 from layers.loader import LoadedProject, load_project
 from layers.project import Project
@@ -102,7 +102,7 @@ class ExportOptions:
 
 def export_frames(loaded: LoadedProject, conflicts: gpd.GeoDataFrame | None) -> dict:
     """The layers an export writes: every loaded layer by kind, then ``conflicts``."""
-    frames = {kind: layer.frame for kind, layer in loaded.layers.items()}
+    frames = loaded.frames
     if conflicts is not None:
         frames["conflicts"] = conflicts
     return frames
@@ -222,7 +222,7 @@ def read_conflicts(path: str | os.PathLike, crs) -> gpd.GeoDataFrame:
 def density_of(loaded: LoadedProject, conflicts: gpd.GeoDataFrame) -> Density:
     """The conflicts' density over the project's counties (or all its layers)."""
     frames = [loaded.frame("counties")] if "counties" in loaded.layers else None
-    frames = frames or [layer.frame for layer in loaded.layers.values()] or [conflicts]
+    frames = frames or list(loaded.frames.values()) or [conflicts]
     bounds = np.array([frame.total_bounds for frame in frames if len(frame)])
     extent = (*bounds[:, :2].min(axis=0), *bounds[:, 2:].max(axis=0))
     return conflict_density(conflicts, extent, SEVERITIES)
@@ -247,7 +247,7 @@ def map_images(
     images = []
     dem = loaded.project.rasters.get("dem")
     if dem is not None:
-        info = open_info(dem.path, band=dem.band, crs=dem.crs, nodata=dem.nodata)
+        info = dem.info()
         shade, transform = overview_hillshade(info, max_px=1000)
         images.append(
             hillshade_layer(shade, transform, info.crs, name="地形晕渲", gcj02=basemap.gcj02)
@@ -271,7 +271,6 @@ def render_map(
     density: Density | None = None,
 ) -> str:
     """The offline HTML map of a project's layers and (optionally) its conflicts."""
-    layers = {kind: layer.frame for kind, layer in loaded.layers.items()}
     if density is None and conflicts is not None:
         density = density_of(loaded, conflicts)
     options = MapOptions(
@@ -282,7 +281,7 @@ def render_map(
         detail_titles=DETAILS,
         images=map_images(loaded, density, basemap),
     )
-    return map_html(plan_map(layers, conflicts, options))
+    return map_html(plan_map(loaded.frames, conflicts, options))
 
 
 def write_outputs(
@@ -325,7 +324,7 @@ def write_outputs(
         )
         (staging / "map.html").write_text(page, encoding="utf-8")
         report = report_data(result)
-        layers = {kind: layer.frame for kind, layer in result.loaded.layers.items()}
+        layers = result.loaded.frames
         figure = png_bytes(overview_image(layers, result.conflicts))
         html = render_html(report, overview_png=figure, legend=overview_legend(layers))
         (staging / "report.html").write_text(html, encoding="utf-8")

@@ -53,6 +53,8 @@ class RasterInfo:
     height: int
     nodata: float | None
     band: int
+    #: ``nodata`` was given in place of the file's own.
+    nodata_overridden: bool = False
 
 
 def open_info(
@@ -82,8 +84,19 @@ def open_info(
     transform, width, height, file_nodata = info
     if transform.b or transform.d:
         raise RasterError(f"{path}: a rotated grid is not supported; warp it north-up first")
+    overridden = nodata is not None and not (
+        nodata == file_nodata
+        or (file_nodata is not None and np.isnan(nodata) and np.isnan(file_nodata))
+    )
     return RasterInfo(
-        path, chosen, transform, width, height, nodata if nodata is not None else file_nodata, band
+        path,
+        chosen,
+        transform,
+        width,
+        height,
+        nodata if nodata is not None else file_nodata,
+        band,
+        overridden,
     )
 
 

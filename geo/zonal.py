@@ -117,17 +117,11 @@ def zonal_stats(
     if len(vectors) and (maxx < left or minx > right or maxy < bottom or miny > top):
         raise RasterError(f"{info.path}: does not overlap the features")
     with tempfile.TemporaryDirectory() as folder:
-        with rasterio.open(info.path) as raster:
-            as_is = raster.nodatavals[0] == info.nodata or (
-                raster.nodatavals[0] is not None
-                and info.nodata is not None
-                and np.isnan(raster.nodatavals[0])
-                and np.isnan(info.nodata)
-            )
         source = info.path
-        if derived is not None and measure != "elevation":
-            source = derived.get(info, measure).path
-        elif measure != "elevation" or info.band != 1 or not as_is:
+        if measure != "elevation":
+            source = (derived or DerivedRasters(folder)).get(info, measure).path
+        elif info.band != 1 or info.nodata_overridden:
+            # exactextract reads band 1 with the file's nodata: give it those.
             source = write_measure(info, measure, Path(folder) / f"{measure}.tif", block_rows)
         rows = []
         with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_BYTES), rasterio.open(source) as raster:

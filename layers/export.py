@@ -26,5 +26,4 @@ def write_loaded_layers(
     -------
     pathlib.Path
     """
-    frames = {kind: layer.frame for kind, layer in loaded.layers.items()}
-    return write_layers(frames, path, overwrite=overwrite)
+    return write_layers(loaded.frames, path, overwrite=overwrite)

@@ -107,6 +107,11 @@ class LoadedProject:
         """The loaded features of one kind."""
         return self.layers[kind].frame
 
+    @property
+    def frames(self) -> dict[str, gpd.GeoDataFrame]:
+        """The loaded features of every kind, in the project's order."""
+        return {kind: layer.frame for kind, layer in self.layers.items()}
+
 
 def _sample_xy(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     step = max(1, geoms.size // _SAMPLE_GEOMETRIES)

@@ -35,6 +35,7 @@ from typing import Any
 
 from geo.crs import to_crs
 from geo.errors import CRSError, ProjectError
+from geo.terrain import RasterInfo, open_info
 from layers.catalog import get_kind
 
 _PROJECT_KEYS = {"name", "working_crs", "description"}
@@ -100,6 +101,16 @@ class RasterSpec:
     band: int = 1
     crs: str | None = None
     nodata: float | None = None
+
+    def info(self) -> RasterInfo:
+        """Open the raster with this entry's band, CRS and nodata overrides.
+
+        Raises
+        ------
+        geo.terrain.RasterError
+            Unreadable, no such band, or no CRS.
+        """
+        return open_info(self.path, band=self.band, crs=self.crs, nodata=self.nodata)
 
 
 @dataclass(frozen=True)

@@ -241,3 +241,14 @@ def test_a_run_derives_the_slope_once_and_finds_the_same_cells(tmp_path):
     cached = shapely.union_all(above_threshold(first, "elevation", 20, bounds))
     assert direct.area > 0
     assert shapely.symmetric_difference(direct, cached).area <= 1e-6 * direct.area
+
+
+def test_a_nodata_value_given_in_the_project_overrides_the_file(tmp_path):
+    values = np.array([[1.0, 2.0], [-1.0, 4.0]])  # the file says no nodata; -1 means none here
+    path = _write(tmp_path / "o.tif", values, EPSG, Affine(10, 0, X0, 0, -10, Y0 + 20), None)
+    zone = gpd.GeoDataFrame(geometry=[shapely.box(X0, Y0, X0 + 20, Y0 + 20)], crs=EPSG)
+    assert not open_info(path).nodata_overridden
+    assert zonal_stats(open_info(path), zone, stats=("mean",))["mean"].iloc[0] == 1.5
+    given = open_info(path, nodata=-1.0)
+    assert given.nodata_overridden
+    assert zonal_stats(given, zone, stats=("mean",))["mean"].iloc[0] == pytest.approx(7 / 3)

@@ -9,7 +9,7 @@ import click
 from analysis.cli.options import json_opt, project_arg
 from analysis.cli.table import format_table
 from geo.errors import ProjectError
-from geo.terrain import MEASURES, open_info
+from geo.terrain import MEASURES
 from geo.zonal import STATS, zonal_stats
 from layers.loader import load_project
 from layers.project import read_project
@@ -47,7 +47,7 @@ def zonal_command(
     if kind not in project.layers:
         raise ProjectError(f"{project.path}: no [layers.{kind}]")
     spec = project.rasters[raster]
-    info = open_info(spec.path, band=spec.band, crs=spec.crs, nodata=spec.nodata)
+    info = spec.info()
     frame = load_project(project, kinds=[kind]).frame(kind)
     chosen = tuple(s.strip() for s in stats.split(",") if s.strip())
     table = zonal_stats(info, frame, measure=measure, stats=chosen, threshold=threshold)
