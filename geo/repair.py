@@ -59,8 +59,20 @@ class Repaired:
         return int((~self.keep).sum())
 
 
-def _family_part(geom: shapely.Geometry, family: str) -> shapely.Geometry | None:
-    """The parts of ``geom`` of one family, merged into a (multi) geometry."""
+def family_part(geom: shapely.Geometry, family: str) -> shapely.Geometry | None:
+    """The parts of ``geom`` of one family, merged into a (multi) geometry.
+
+    Parameters
+    ----------
+    geom : shapely.Geometry
+        Any geometry, e.g. the collection an intersection returns.
+    family : {"polygon", "line", "point"}
+
+    Returns
+    -------
+    shapely.Geometry or None
+        ``None`` when ``geom`` has no non-empty part of that family.
+    """
     parts = shapely.get_parts(geom)
     wanted = parts[np.isin(shapely.get_type_id(parts), FAMILIES[family])]
     wanted = shapely.get_parts(wanted)  # multi → single
@@ -138,7 +150,7 @@ def repair_geometries(
 
     wrong_family = keep & ~np.isin(shapely.get_type_id(geoms), FAMILIES[family])
     for pos in np.flatnonzero(wrong_family):
-        part = _family_part(geoms[pos], family)
+        part = family_part(geoms[pos], family)
         kind = shapely.get_type_id(geoms[pos])
         what = shapely.GeometryType(kind).name.lower()
         if part is None:

@@ -1,11 +1,17 @@
-"""The layer kinds geoplan knows: names, national-standard codes and fields.
+"""The layer kinds geoplan knows: names, usual table names and fields.
 
 Each :class:`LayerKind` says what a planning layer is (Chinese and English
-names, geometry family), the layer name and 要素代码 (YSDM) it has in the
-national 国土空间规划 database conventions where there is one, and the
-standard attribute fields it needs, each with the aliases real deliveries
-use. A project file needs an explicit field map only for names not listed
-here.
+names, geometry family), the table names it usually has in delivered
+国土空间规划 and 国土调查 databases, and the standard attribute fields it
+needs, each with the aliases real deliveries use. A project file needs an
+explicit ``layer`` only where a source holds several layers and none has a
+usual name, and a field map only for field names not listed here.
+
+The table names are the ones seen in delivered databases (STBHHX, YJJBNT,
+CZKFBJ, ZRBHD; XZQ and YJJBNTTB of the 国土调查 database). They have not
+been checked against the text of the 《市级国土空间总体规划数据库规范（试行）》
+(2021), and geoplan does not check 要素代码 (YSDM) values: they differ between
+specifications and provinces, so YSDM is read as an ordinary ``code`` field.
 """
 
 from __future__ import annotations
@@ -58,10 +64,10 @@ class LayerKind:
         English name.
     family : {"polygon", "line"}
         Geometry family.
-    standard_layer : str or None
-        Layer (table) name in the national database conventions.
-    ysdm : str or None
-        要素代码 in the national database conventions.
+    layer_names : tuple of str
+        Table names the kind usually has in delivered databases, used to
+        pick the layer of a multi-layer source when the project names none
+        (matched without regard to case).
     fields : tuple of FieldSpec
         Standard attributes beyond the common ones.
     """
@@ -70,8 +76,7 @@ class LayerKind:
     title: str
     title_en: str
     family: str
-    standard_layer: str | None = None
-    ysdm: str | None = None
+    layer_names: tuple[str, ...] = ()
     fields: tuple[FieldSpec, ...] = field(default_factory=tuple)
 
     @property
@@ -108,14 +113,14 @@ KINDS: dict[str, LayerKind] = {
             "生态保护红线",
             "ecological conservation redline",
             "polygon",
-            standard_layer="STBHHX",
+            layer_names=("STBHHX",),
         ),
         LayerKind(
             "permanent_farmland",
             "永久基本农田",
             "permanent basic farmland",
             "polygon",
-            standard_layer="YJJBNT",
+            layer_names=("YJJBNT", "YJJBNTTB", "YJJBNTBHTB"),
             fields=(_LAND_CLASS,),
         ),
         LayerKind(
@@ -123,7 +128,6 @@ KINDS: dict[str, LayerKind] = {
             "耕地",
             "cultivated land",
             "polygon",
-            standard_layer="DLTB",
             fields=(_LAND_CLASS,),
         ),
         LayerKind(
@@ -131,14 +135,14 @@ KINDS: dict[str, LayerKind] = {
             "城镇开发边界",
             "urban development boundary",
             "polygon",
-            standard_layer="CZKFBJ",
+            layer_names=("CZKFBJ",),
         ),
         LayerKind(
             "protected_areas",
             "自然保护地",
             "protected areas",
             "polygon",
-            standard_layer="ZRBHD",
+            layer_names=("ZRBHD",),
             fields=(
                 FieldSpec(
                     "name", "str", ("MC", "BHDMC", "ZRBHDMC", "NAME", "名称"), "名称", required=True
@@ -167,7 +171,7 @@ KINDS: dict[str, LayerKind] = {
             "乡镇（乡镇级主体功能区）",
             "townships by main function type",
             "polygon",
-            standard_layer="XZQ",
+            layer_names=("XZQ",),
             fields=(
                 FieldSpec(
                     "name",
@@ -197,7 +201,6 @@ KINDS: dict[str, LayerKind] = {
             "县级行政区",
             "counties",
             "polygon",
-            standard_layer="XZQ",
             fields=(
                 FieldSpec("name", "str", ("XZQMC", "NAME", "名称"), "行政区名称", required=True),
                 FieldSpec("code", "str", ("XZQDM", "CODE", "代码"), "行政区代码"),
@@ -222,7 +225,7 @@ KINDS: dict[str, LayerKind] = {
                 FieldSpec("level", "str", ("JB", "级别", "LEVEL"), "级别"),
             ),
         ),
-        LayerKind("rivers", "河流", "rivers", "line", standard_layer="HL"),
+        LayerKind("rivers", "河流", "rivers", "line"),
         LayerKind(
             "water_source_protection",
             "饮用水水源保护区",
@@ -257,3 +260,33 @@ def get_kind(name: str, *, where: str = "") -> LayerKind:
         raise ProjectError(
             f"{prefix}unknown layer kind {name!r}; known kinds: {', '.join(KINDS)}"
         ) from None
+
+
+def describe_kind(kind: LayerKind) -> dict:
+    """A layer kind as plain data (for ``geoplan kinds`` and pipelines).
+
+    Returns
+    -------
+    dict
+        ``kind``, ``title``, ``title_en``, ``family``, ``layer_names`` and
+        ``fields``: one dict per field with ``name``, ``title``, ``type``,
+        ``required``, ``aliases`` and ``allowed`` (``None`` when free).
+    """
+    return {
+        "kind": kind.name,
+        "title": kind.title,
+        "title_en": kind.title_en,
+        "family": kind.family,
+        "layer_names": list(kind.layer_names),
+        "fields": [
+            {
+                "name": f.name,
+                "title": f.title,
+                "type": f.dtype,
+                "required": f.required,
+                "aliases": list(f.aliases),
+                "allowed": None if f.allowed is None else list(f.allowed),
+            }
+            for f in kind.all_fields
+        ],
+    }

@@ -32,7 +32,8 @@ def layer_row(layer: LoadedLayer, base: Path) -> dict[str, Any]:
     ``dropped``, ``area_km2`` and ``area_wanmu`` (ellipsoidal; None for line
     layers), ``length_km`` (line layers), ``stored_area_field``,
     ``stored_area_unit``, ``stored_area_off`` (features whose stored area is
-    more than 1 % off the computed one) and ``notes``. ``source`` is relative
+    more than 1 % off the computed one), ``fields`` (standard field → the
+    source field it was read from) and ``notes``. ``source`` is relative
     to ``base`` (the project file's folder) when the file lies inside it.
     """
     frame = layer.frame
@@ -55,6 +56,7 @@ def layer_row(layer: LoadedLayer, base: Path) -> dict[str, Any]:
         "stored_area_field": layer.field_sources.get("area"),
         "stored_area_unit": layer.stored_area_unit,
         "stored_area_off": layer.stored_area_off,
+        "fields": dict(layer.field_sources),
         "notes": list(layer.notes),
     }
 

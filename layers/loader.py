@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import geopandas as gpd
 import numpy as np
@@ -14,7 +14,7 @@ from pyproj import CRS
 from geo.area import ellipsoidal_area
 from geo.crs import CGCS2000, resolve_source_crs, to_crs, transformer, working_crs_for
 from geo.errors import ProjectError
-from geo.io import read_vector
+from geo.io import list_layers, read_vector
 from geo.repair import REPAIR_LOG_COLUMNS, repair_geometries
 from geo.units import SQUARE_METRES
 from layers.catalog import FieldSpec, LayerKind, get_kind
@@ -197,11 +197,44 @@ def _map_fields(
     return mapped, used
 
 
+def _usual_layer(spec: LayerSpec, kind: LayerKind) -> str | None:
+    """The layer of a multi-layer source that has one of the kind's usual names.
+
+    Returns ``None`` when the project names the layer, the source holds at
+    most one layer, or no layer (or several) has a usual name; reading then
+    proceeds, or fails naming the layers, as :func:`geo.io.read_vector` does.
+    """
+    if spec.layer is not None or not kind.layer_names or not spec.path.exists():
+        return None
+    if spec.path.suffix.lower() == ".parquet":
+        return None
+    layers = list_layers(spec.path)
+    usual = {name.upper() for name in kind.layer_names}
+    matches = [name for name in layers if name.upper() in usual]
+    if len(layers) > 1 and len(matches) == 1:
+        return matches[0]
+    if len(layers) > 1:
+        raise ProjectError(
+            f"{spec.path}: holds {len(layers)} layers ({', '.join(layers)}) and "
+            + (
+                f"several have a usual {kind.name} name ({', '.join(matches)})"
+                if matches
+                else f"none has a usual {kind.name} name ({', '.join(kind.layer_names)})"
+            )
+            + f'; name one with layer = "..." in [layers.{kind.name}]'
+        )
+    return None
+
+
 def _read_layer(spec: LayerSpec) -> tuple[LoadedLayer, gpd.GeoDataFrame]:
     kind = get_kind(spec.kind)
+    notes = []
+    picked = _usual_layer(spec, kind)
+    if picked is not None:
+        spec = replace(spec, layer=picked)
+        notes.append(f"layer {picked} chosen by its usual name")
     source = read_vector(spec.path, spec.layer, encoding=spec.encoding, where=spec.where)
     frame = source.frame
-    notes = []
     if source.encoding_how and source.encoding_how != "ascii":
         notes.append(f"text read as {source.encoding} ({source.encoding_how})")
 

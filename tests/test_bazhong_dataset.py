@@ -61,6 +61,33 @@ def test_counts_match_the_roster_and_the_plan():
     assert len(layer("ZRBHD")) == 13
 
 
+def test_only_the_planted_rings_are_invalid():
+    planted = pd.read_csv(DATA / "planted_conflicts.csv")
+    bowties = set(planted.loc[planted["case"] == "repairable_geometry", "left_id"])
+    for name in pyogrio.list_layers(GPKG)[:, 0]:
+        frame = layer(name)
+        invalid = set(frame.loc[~shapely.is_valid(frame.geometry.values), "BSM"])
+        assert invalid == (bowties if name == "YJJBNT" else set()), name
+        kinds = set(shapely.get_type_id(frame.geometry.values))
+        assert kinds <= {1, 5} if name == "HL" else kinds <= {3, 6}, name
+
+
+def test_farmland_patches_are_cultivated_patches_with_the_same_land_class():
+    farm, cultivated = layer("YJJBNT"), layer("GD")
+    same = farm.merge(
+        cultivated.assign(wkb=shapely.to_wkb(cultivated.geometry.values))[["wkb", "DLBM"]],
+        left_on=shapely.to_wkb(farm.geometry.values),
+        right_on="wkb",
+        suffixes=("", "_gd"),
+    )
+    planted = pd.read_csv(DATA / "planted_conflicts.csv")
+    extras = planted["case"].isin(["farmland_in_redline", "urban_over_farmland", "sliver_seam"])
+    bowties = planted["case"] == "repairable_geometry"
+    assert len(same) == len(farm) - extras.sum() - bowties.sum()
+    assert (same["DLBM"] == same["DLBM_gd"]).all()
+    assert set(cultivated["DLBM"]) == {"0101", "0102", "0103"}
+
+
 @pytest.mark.parametrize(
     ("name", "where", "target_km2"),
     [

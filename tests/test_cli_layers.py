@@ -185,3 +185,72 @@ def test_bad_value_names_the_feature(tmp_path):
     code, _, err = run("layers", project)
     assert code == 2
     assert "t.gpkg feature 2: function_type (ZTGNQ) is '工业区'" in err
+
+
+def test_layer_chosen_by_usual_name(tmp_path):
+    """A bureau GeoPackage holding several tables needs no ``layer`` for the usual names."""
+    boxes = lonlat_to(4545, LONLAT_BOXES)
+    path = tmp_path / "三区三线.gpkg"
+    for layer, geoms in (("stbhhx", boxes[:1]), ("YJJBNTTB", boxes[1:3]), ("CZKFBJ", boxes[3:])):
+        frame = gpd.GeoDataFrame(
+            {"BSM": [f"{layer}{i}" for i in range(len(geoms))]}, geometry=geoms
+        )
+        pyogrio.write_dataframe(frame.set_crs(4545), path, layer=layer)
+    project = write_project(
+        tmp_path,
+        "".join(
+            f'[layers.{kind}]\npath = "三区三线.gpkg"\n'
+            for kind in ("ecological_redline", "permanent_farmland", "urban_boundary")
+        ),
+    )
+    code, out, _ = run("layers", project, "--json")
+    assert code == 0, out
+    rows = {r["kind"]: r for r in json.loads(out)}
+    assert rows["ecological_redline"]["source"].endswith("三区三线.gpkg:stbhhx")
+    assert rows["permanent_farmland"]["source"].endswith("三区三线.gpkg:YJJBNTTB")
+    assert [r["features"] for r in rows.values()] == [1, 2, 1]
+    assert "layer YJJBNTTB chosen by its usual name" in rows["permanent_farmland"]["notes"]
+
+    project = write_project(tmp_path, '[layers.protected_areas]\npath = "三区三线.gpkg"\n')
+    code, _, err = run("layers", project)
+    assert code == 2
+    assert "holds 3 layers (stbhhx, YJJBNTTB, CZKFBJ) and none has a usual" in err
+    assert "protected_areas name (ZRBHD)" in err and "[layers.protected_areas]" in err
+
+
+def test_kinds_lists_what_the_loader_accepts(tmp_path):
+    """Field names `geoplan kinds` lists are mapped without a field map."""
+    code, out, _ = run("kinds", "--json")
+    assert code == 0
+    kinds = {d["kind"]: d for d in json.loads(out)}
+    assert len(kinds) == 13 and kinds["townships"]["title"] == "乡镇（乡镇级主体功能区）"
+    fields = {f["name"]: f for f in kinds["townships"]["fields"]}
+    assert {n for n, f in fields.items() if f["required"]} == {"name", "county", "function_type"}
+
+    # the last alias of each field, in lower case, on a real GeoPackage
+    columns = {f["aliases"][-1].lower(): name for name, f in fields.items()}
+    values = {
+        "name": ["兴隆镇", "兴隆镇"],
+        "county": ["恩阳区", "通江县"],
+        "function_type": fields["function_type"]["allowed"][:2],
+        "energy_rich": ["是", "否"],
+        "heritage_rich": ["1", "0"],
+        "area": [1.0, 2.0],
+        "code": ["511903100", "511921100"],
+        "id": ["a", "b"],
+    }
+    frame = gpd.GeoDataFrame(
+        {col: values[name] for col, name in columns.items()},
+        geometry=lonlat_to(4545, LONLAT_BOXES[:2]),
+        crs=4545,
+    )
+    pyogrio.write_dataframe(frame, tmp_path / "t.gpkg", layer="XZQ")
+    project = write_project(tmp_path, '[layers.townships]\npath = "t.gpkg"\n')
+    code, out, err = run("layers", project, "--json")
+    assert code == 0, err
+    assert json.loads(out)[0]["fields"] == {name: col for col, name in columns.items()}
+
+    code, out, _ = run("kinds", "townships")
+    assert code == 0 and "usual tables: XZQ" in out and "ZTGNQ" in out
+    code, _, err = run("kinds", "farmland")
+    assert code == 2 and "unknown layer kind 'farmland'" in err

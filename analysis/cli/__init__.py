@@ -55,6 +55,7 @@ def _register() -> None:
         check_cmd,
         demo_cmd,
         export_cmd,
+        kinds_cmd,
         layers_cmd,
         map_cmd,
         site_cmd,
@@ -62,6 +63,7 @@ def _register() -> None:
     )
 
     cli.add_command(layers_cmd.layers)
+    cli.add_command(kinds_cmd.kinds_command)
     cli.add_command(check_cmd.check)
     cli.add_command(demo_cmd.demo)
     cli.add_command(site_cmd.site)

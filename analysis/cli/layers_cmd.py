@@ -50,6 +50,9 @@ def inventory_table(loaded: LoadedProject) -> str:
     lines.append("")
     for r in rows:
         lines.append(f"{r['kind']}: {r['source']} ({r['driver']})")
+        if r["fields"]:
+            mapped = ", ".join(f"{name} ← {column}" for name, column in r["fields"].items())
+            lines.append(f"  - fields: {mapped}")
         lines.extend(f"  - {note}" for note in r["notes"])
     return "\n".join(lines)
 

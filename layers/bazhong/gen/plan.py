@@ -21,6 +21,7 @@ import pandas as pd
 import shapely
 
 from geo.area import ellipsoidal_area
+from geo.repair import family_part
 from layers.bazhong.gen.shapes import CRS, area, blob, calibrate, gk, scale_about, wiggly_line
 
 HERE = Path(__file__).resolve().parents[1]
@@ -201,7 +202,7 @@ def rivers(rng: np.random.Generator, city: shapely.Geometry) -> gpd.GeoDataFrame
     names = list(RIVERS)
     lines = [shapely.intersection(wiggly_line(rng, RIVERS[n]), city) for n in names]
     return gpd.GeoDataFrame(
-        {"BSM": [f"HL{i + 1:04d}" for i in range(len(names))], "YSDM": "2100300000", "MC": names},
+        {"BSM": [f"HL{i + 1:04d}" for i in range(len(names))], "MC": names},
         geometry=lines,
         crs=CRS,
     )
@@ -241,7 +242,6 @@ def urban_boundary(
     return gpd.GeoDataFrame(
         {
             "BSM": [f"CZKFBJ{i + 1:04d}" for i in range(len(names))],
-            "YSDM": "2090030000",
             "MC": names,
         },
         geometry=geoms,
@@ -290,7 +290,6 @@ def protected_areas(
         rows.append(
             {
                 "BSM": f"ZRBHD{item.seq:04d}",
-                "YSDM": "2030100000",
                 "MC": item.name,
                 "LX": item.category,
                 "ZLX": item.subtype,
@@ -410,6 +409,11 @@ def patches(
     )
 
 
+def land_classes(rng: np.random.Generator, n: int) -> np.ndarray:
+    """地类编码 of ``n`` 耕地 patches: 0101 水田, 0102 水浇地, 0103 旱地."""
+    return rng.choice(["0101", "0102", "0103"], n, p=[0.55, 0.05, 0.40])
+
+
 def _square(x: float, y: float, half: float) -> shapely.Polygon:
     return shapely.box(x - half, y - half, x + half, y + half)
 
@@ -490,7 +494,6 @@ def parks(
         rows.append(
             {
                 "BSM": f"CYYQ{i + 1:04d}",
-                "YSDM": "2090040000",
                 "MC": name,
                 "LX": park["kind"],
                 "JB": park["level"],
@@ -565,7 +568,7 @@ def build(seed: int = SEED) -> tuple[Plan, np.ndarray, tuple]:
     counties.insert(1, "YSDM", "1000600100")
     town = townships(rng, counties)
     town.insert(0, "BSM", [f"XZQ{i + 101:04d}" for i in range(len(town))])
-    town.insert(1, "YSDM", "1000600200")
+    town.insert(1, "YSDM", "1000600100")
     river = rivers(rng, city)
     urban = urban_boundary(rng, town, shapely.union_all(river.geometry.values))
     urban_union = shapely.union_all(urban.geometry.values)
@@ -617,11 +620,11 @@ def build(seed: int = SEED) -> tuple[Plan, np.ndarray, tuple]:
         [fields[farm_idx], np.array([g for g, _, _ in planted_farm], dtype=object)]
     )
     n = farmland_geoms.size
+    field_class = land_classes(rng, fields.size)
     farm = gpd.GeoDataFrame(
         {
             "BSM": [f"YJJBNT{i + 1:06d}" for i in range(n)],
-            "YSDM": "2090010000",
-            "DLBM": rng.choice(["0101", "0102", "0103"], n, p=[0.55, 0.05, 0.40]),
+            "DLBM": np.concatenate([field_class[farm_idx], land_classes(rng, len(planted_farm))]),
         },
         geometry=farmland_geoms,
         crs=CRS,
@@ -675,13 +678,11 @@ def build(seed: int = SEED) -> tuple[Plan, np.ndarray, tuple]:
     cultivated = gpd.GeoDataFrame(
         {
             "BSM": [f"GD{i + 1:06d}" for i in range(fields.size)],
-            "YSDM": "2001010000",
+            "DLBM": field_class,
         },
         geometry=fields,
         crs=CRS,
     )
-    cultivated["DLBM"] = farm["DLBM"].reindex(range(fields.size)).fillna("0103").to_numpy()
-    cultivated["DLBM"] = rng.choice(["0101", "0102", "0103"], fields.size, p=[0.55, 0.05, 0.40])
     cultivated["DLMC"] = cultivated["DLBM"].map({"0101": "水田", "0102": "水浇地", "0103": "旱地"})
     cultivated["TBMJ"] = field_area.round(2)
 
@@ -745,13 +746,21 @@ def build(seed: int = SEED) -> tuple[Plan, np.ndarray, tuple]:
                 f"{protected['MC'].iloc[i]} × {protected['MC'].iloc[j]}",
             )
 
+    # on the centimetre grid the file is written on: cutting along the county
+    # outlines leaves slivers that rounding alone would collapse into invalid
+    # rings, and line fragments where the red line follows an outline
     red_by_county = [
-        (c.XZQMC, shapely.intersection(redline, c.geometry)) for c in counties.itertuples()
+        (
+            c.XZQMC,
+            family_part(
+                shapely.set_precision(shapely.intersection(redline, c.geometry), 0.01), "polygon"
+            ),
+        )
+        for c in counties.itertuples()
     ]
     red = gpd.GeoDataFrame(
         {
             "BSM": [f"STBHHX{i + 1:04d}" for i in range(len(red_by_county))],
-            "YSDM": "2090020000",
             "HXMC": [f"{c}生态保护红线" for c, _ in red_by_county],
         },
         geometry=[g for _, g in red_by_county],
@@ -760,7 +769,6 @@ def build(seed: int = SEED) -> tuple[Plan, np.ndarray, tuple]:
     zones = gpd.GeoDataFrame(
         {
             "BSM": ["SQ0001", "SQ0002", "SQ0003"],
-            "YSDM": "2080100000",
             "KJLX": ["城镇空间", "农业空间", "生态空间"],
         },
         geometry=[urban_union, agricultural, ecological],
