@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -32,6 +32,7 @@ from analysis.targets import measure_targets, parse_targets
 from geo.errors import LayerReadError
 from geo.export import export_layers
 from geo.io import atomic_outputs, list_layers, read_vector, write_vector
+from geo.layer_styles import write_layer_styles
 from geo.raster import png_bytes, write_geotiff
 from geo.terrain import DerivedRasters, overview_hillshade
 from layers.export import write_loaded_layers
@@ -41,6 +42,7 @@ from maps.basemaps import NO_BASEMAP, Basemap
 from maps.images import ImageLayer, density_layer, hillshade_layer
 from maps.overview import overview_image, overview_legend
 from maps.planmap import MapOptions, map_html, plan_map
+from maps.qml import geopackage_styles
 
 logger = logging.getLogger(__name__)
 
@@ -118,7 +120,14 @@ def export_to(
             frames, folder, fmt, crs=options.crs, encoding=options.encoding, stem=stem
         )
         warnings += exported.warnings
+        if fmt == "gpkg":
+            style_geopackage(folder / exported.files[0], frames)
     return warnings
+
+
+def style_geopackage(path: Path, layers: Iterable[str]) -> None:
+    """Store the map's colours in a GeoPackage as the layers' default QGIS styles."""
+    write_layer_styles(path, geopackage_styles(layers, SEVERITY_TITLES))
 
 
 def output_names(export: ExportOptions) -> list[str]:
@@ -315,7 +324,9 @@ def write_outputs(
     names = output_names(export)
     with atomic_outputs(out, names, overwrite=overwrite) as staging:
         write_loaded_layers(result.loaded, staging / "layers.gpkg")
+        style_geopackage(staging / "layers.gpkg", result.loaded.layers)
         write_vector(result.conflicts, staging / "conflicts.gpkg", layer="conflicts")
+        style_geopackage(staging / "conflicts.gpkg", ["conflicts"])
         subtitle = f"规划冲突检查 · {result.started:%Y-%m-%d %H:%M}"
         density = density_of(result.loaded, result.conflicts)
         write_density(density, staging / "conflict_density.tif")

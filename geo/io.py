@@ -370,6 +370,10 @@ def _write_one(
     if driver in ("GPKG", "OpenFileGDB", "FlatGeobuf"):
         # One geometry type per layer (a FileGDB refuses mixed Polygon/MultiPolygon).
         options["promote_to_multi"] = True
+    if driver == "GPKG" and not target.exists():
+        # GeoPackage 1.2, not GDAL's default 1.4: GDAL < 3.7 (QGIS 3.22, Debian 12)
+        # warns that it "may only be partially supported", and nothing here needs 1.4
+        options["dataset_options"] = {"VERSION": "1.2"}
     pyogrio.write_dataframe(
         frame,
         target,

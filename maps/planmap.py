@@ -32,6 +32,7 @@ from maps.popups import POPUP_COLUMNS, RULE_FIELDS, TOOLTIP, conflict_popup, lay
 from maps.style import (
     BACKGROUND,
     CHEMICAL_PARK_STYLE,
+    CLASS_STYLES,
     FUNCTION_TYPE_STYLES,
     HIGHLIGHT_STYLE,
     LAYER_STYLES,
@@ -51,7 +52,6 @@ COVERAGE_KINDS = frozenset(
 HIDDEN_KINDS = frozenset({"zone_urban", "zone_agricultural", "zone_ecological", "cultivated_land"})
 #: Zoom from which township names show.
 LABEL_MIN_ZOOM = 10
-_CLASS_COLUMN = {"townships": "function_type", "protected_areas": "category", "parks": "chemical"}
 _STYLE_KEY = "_s"
 
 
@@ -86,16 +86,15 @@ class MapOptions:
     images: tuple[ImageLayer, ...] = ()
 
 
+def _class_column(kind: str) -> str | None:
+    return CLASS_STYLES[kind].column if kind in CLASS_STYLES else None
+
+
 def _class_styles(kind: str, values: pd.Series) -> tuple[list[Style], np.ndarray]:
     base = kind_style(kind)
-    if kind == "townships":
-        table = FUNCTION_TYPE_STYLES
-    elif kind == "protected_areas":
-        table = PROTECTED_CATEGORY_STYLES
-    elif kind == "parks":
-        table = {"True": CHEMICAL_PARK_STYLE, "是": CHEMICAL_PARK_STYLE}
-    else:
+    if kind not in CLASS_STYLES:
         return [base], np.zeros(len(values), int)
+    table = CLASS_STYLES[kind].styles
     styles = [base, *table.values()]
     keys = list(table)
     index = values.astype(str).map(lambda v: keys.index(v) + 1 if v in keys else 0)
@@ -251,12 +250,12 @@ def plan_map(
             fields=POPUP_COLUMNS.get(kind, ["name", "id"]),
             options=display,
             coverage=kind in COVERAGE_KINDS,
-            dissolve_by=_CLASS_COLUMN.get(kind),
+            dissolve_by=_class_column(kind),
             keep_ids=referenced.get(kind, ()),
             latitude=latitude,
         )
         props, fields = layer_popup(kind, shown)
-        column = _CLASS_COLUMN.get(kind)
+        column = _class_column(kind)
         styles, index = _class_styles(
             kind, shown[column] if column in shown else pd.Series("", index=shown.index)
         )

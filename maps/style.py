@@ -9,7 +9,7 @@ and drawn above everything else.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -86,11 +86,38 @@ PROTECTED_CATEGORY_STYLES: dict[str, Style] = {
 #: Parks: chemical parks stand out in magenta.
 CHEMICAL_PARK_STYLE = Style("#c51b7d", "#de77ae", 2.5, 0.7)
 
+
+@dataclass(frozen=True)
+class Classes:
+    """Features of a kind drawn by the value of one column.
+
+    Attributes
+    ----------
+    column : str
+    styles : dict of str to Style
+        Value (as text: a boolean ``True`` is ``"True"``) → style; other
+        values get the kind's style.
+    titles : dict of str to str
+        Legend titles of values that are not their own title.
+    """
+
+    column: str
+    styles: dict[str, Style]
+    titles: dict[str, str] = field(default_factory=dict)
+
+
 #: Conflicts by severity, most severe first.
 SEVERITY_STYLES: dict[str, Style] = {
     "prohibited": Style("#b2182b", "#d6604d", 2.0, 0.75),
     "restricted": Style("#e66101", "#fdb863", 2.0, 0.75),
     "notice": Style("#2c7bb6", "#abd9e9", 1.5, 0.7),
+}
+
+#: Kinds whose features are drawn by class.
+CLASS_STYLES: dict[str, Classes] = {
+    "townships": Classes("function_type", FUNCTION_TYPE_STYLES),
+    "protected_areas": Classes("category", PROTECTED_CATEGORY_STYLES),
+    "parks": Classes("chemical", {"True": CHEMICAL_PARK_STYLE}, {"True": "化工园区"}),
 }
 
 #: A conflict under the pointer.

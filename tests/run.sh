@@ -6,7 +6,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-SYSTEM_PACKAGES=(gdal-bin chromium chromium-driver fonts-noto-cjk postgresql postgresql-15-postgis-3)
+SYSTEM_PACKAGES=(
+  gdal-bin chromium chromium-driver fonts-noto-cjk postgresql postgresql-15-postgis-3
+  python3-qgis qgis-providers
+)
 
 missing=()
 for pkg in "${SYSTEM_PACKAGES[@]}"; do

@@ -53,7 +53,11 @@ def test_check_writes_the_contract_outputs_and_exits_1_on_prohibited(tmp_path):
     assert result.exit_code == 1, result.output
     assert sorted(p.name for p in out.iterdir()) == sorted(OUTPUT_FILES)
 
-    assert pyogrio.list_layers(out / "conflicts.gpkg")[:, 0].tolist() == ["conflicts"]
+    # one vector layer, and the attribute table holding its QGIS style
+    assert pyogrio.list_layers(out / "conflicts.gpkg").tolist() == [
+        ["conflicts", "MultiPolygon"],
+        ["layer_styles", None],
+    ]
     conflicts = gpd.read_file(out / "conflicts.gpkg", layer="conflicts")
     assert set(CONFLICT_COLUMNS) <= set(conflicts.columns)
     assert conflicts.crs.to_epsg() == 4545
@@ -78,6 +82,7 @@ def test_check_writes_the_contract_outputs_and_exits_1_on_prohibited(tmp_path):
         "ecological_redline",
         "permanent_farmland",
         "townships",
+        "layer_styles",
     }
 
 

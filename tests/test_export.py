@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+import sqlite3
 import subprocess
 from pathlib import Path
 
@@ -190,7 +191,12 @@ def test_check_exports_into_its_output_folder(project, tmp_path):
     assert result.exit_code in (0, 1), result.output
     exported = out / "export" / "geoplan.gpkg"
     assert _ogr_epsg(exported, "parks") == 4490
-    assert len(_ogr_features(exported, "conflicts")) == len(gpd.read_file(out / "conflicts.gpkg"))
+    assert len(_ogr_features(exported, "conflicts")) == len(
+        gpd.read_file(out / "conflicts.gpkg", layer="conflicts")
+    )
+    with sqlite3.connect(exported) as db:
+        styled = {r[0] for r in db.execute("SELECT f_table_name FROM layer_styles")}
+    assert styled == {"parks", "townships", "permanent_farmland", "conflicts"}
 
 
 def _query(url: str, text: str, *params):

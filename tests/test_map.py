@@ -215,7 +215,7 @@ def test_map_command_with_tianditu_needs_a_key_and_writes_nothing(tmp_path):
 def test_map_command_draws_the_conflicts_of_a_check(tmp_path, demo_out):
     code, output, page = _map(tmp_path, "--conflicts", str(demo_out / "conflicts.gpkg"))
     assert code == 0, output
-    conflicts = gpd.read_file(demo_out / "conflicts.gpkg")
+    conflicts = gpd.read_file(demo_out / "conflicts.gpkg", layer="conflicts")
     names = [name for name in _overlay_names(page) if name.startswith("冲突：")]
     counts = {n.split("：")[1].split("（")[0]: int(re.search(r"（(\d+) 处）", n)[1]) for n in names}
     expected = conflicts["severity"].map(

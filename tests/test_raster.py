@@ -136,7 +136,7 @@ def test_urban_boundary_on_steep_slopes_is_a_conflict_with_its_area(tmp_path):
     out = tmp_path / "out"
     result = CliRunner().invoke(cli, ["check", str(project), "--out", str(out)])
     assert result.exit_code == 0, result.output  # the rule is a notice
-    conflicts = gpd.read_file(out / "conflicts.gpkg")
+    conflicts = gpd.read_file(out / "conflicts.gpkg", layer="conflicts")
     steep = conflicts[conflicts["rule_id"] == "terrain-urban-steep"]
     assert len(steep) == 1 and steep["detail"].iloc[0] == "exceeds"
     assert steep["right_name"].iloc[0] == "坡度大于25度"
