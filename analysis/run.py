@@ -16,7 +16,6 @@ from datetime import datetime
 from pathlib import Path
 
 import geopandas as gpd
-import numpy as np
 
 from analysis.density import Density, conflict_density
 from analysis.engine import CONFLICT_COLUMNS, evaluate
@@ -38,6 +37,7 @@ from geo.terrain import DerivedRasters, overview_hillshade
 from layers.export import write_loaded_layers
 from layers.loader import LoadedProject, load_project
 from layers.project import Project
+from layers.region import region_bounds
 from maps.basemaps import NO_BASEMAP, Basemap
 from maps.images import ImageLayer, density_layer, hillshade_layer
 from maps.overview import overview_image, overview_legend
@@ -230,10 +230,7 @@ def read_conflicts(path: str | os.PathLike, crs) -> gpd.GeoDataFrame:
 
 def density_of(loaded: LoadedProject, conflicts: gpd.GeoDataFrame) -> Density:
     """The conflicts' density over the project's counties (or all its layers)."""
-    frames = [loaded.frame("counties")] if "counties" in loaded.layers else None
-    frames = frames or list(loaded.frames.values()) or [conflicts]
-    bounds = np.array([frame.total_bounds for frame in frames if len(frame)])
-    extent = (*bounds[:, :2].min(axis=0), *bounds[:, 2:].max(axis=0))
+    extent = region_bounds(loaded.frames or {"conflicts": conflicts})
     return conflict_density(conflicts, extent, SEVERITIES)
 
 

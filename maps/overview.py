@@ -20,6 +20,7 @@ from rasterio.features import rasterize
 from rasterio.transform import Affine
 
 from geo.crs import require_projected
+from layers.region import region_bounds
 from maps.style import (
     BACKGROUND,
     CHEMICAL_PARK_STYLE,
@@ -86,13 +87,10 @@ def overview_image(
     numpy.ndarray
         ``uint8`` RGB image, shape (height, width, 3).
     """
-    extent_frames = [layers["counties"]] if "counties" in layers else list(layers.values())
-    crs = require_projected(extent_frames[0].crs, "overview figure")
-    minx, miny, maxx, maxy = np.array([f.total_bounds for f in extent_frames]).T
-    pad = 0.02 * max(maxx.max() - minx.min(), maxy.max() - miny.min())
-    canvas = _Canvas(
-        (minx.min() - pad, miny.min() - pad, maxx.max() + pad, maxy.max() + pad), width
-    )
+    crs = require_projected(next(iter(layers.values())).crs, "overview figure")
+    minx, miny, maxx, maxy = region_bounds(layers)
+    pad = 0.02 * max(maxx - minx, maxy - miny)
+    canvas = _Canvas((minx - pad, miny - pad, maxx + pad, maxy + pad), width)
 
     def geoms(kind: str) -> np.ndarray:
         frame = layers.get(kind)

@@ -23,6 +23,7 @@ import shapely
 
 from geo.crs import require_projected
 from layers.catalog import KINDS
+from layers.region import region_bounds
 from maps.basemaps import NO_BASEMAP, Basemap
 from maps.display import DisplayOptions, display_decimals, display_frame, to_display_crs
 from maps.elements import GeoJsonLayer, InlineAssets, Labels, Legend, OfflineMap, ScaleBar, Title
@@ -154,17 +155,6 @@ def _ordered_kinds(layers: Mapping[str, gpd.GeoDataFrame]) -> list[str]:
     return known + sorted(kind for kind in layers if kind not in LAYER_STYLES)
 
 
-def _bounds_lonlat(layers: Mapping[str, gpd.GeoDataFrame]) -> tuple[float, float, float, float]:
-    frames = [layers["counties"]] if "counties" in layers else list(layers.values())
-    boxes = np.array([frame.to_crs("EPSG:4326").total_bounds for frame in frames if len(frame)])
-    return (
-        float(boxes[:, 0].min()),
-        float(boxes[:, 1].min()),
-        float(boxes[:, 2].max()),
-        float(boxes[:, 3].max()),
-    )
-
-
 def _legend_entries(kind: str) -> list[tuple[str, Style, bool]]:
     title = KINDS[kind].title if kind in KINDS else kind
     line = KINDS[kind].family == "line" if kind in KINDS else False
@@ -203,7 +193,7 @@ def plan_map(
         raise ValueError("no layers to draw")
     for kind, frame in layers.items():
         require_projected(frame.crs, f"layer {kind}")
-    west, south, east, north = _bounds_lonlat(layers)
+    west, south, east, north = region_bounds(layers, "EPSG:4326")
     latitude = (south + north) / 2
     display = options.display
     if options.basemap.gcj02 != display.gcj02:

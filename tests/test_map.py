@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import shapely
 from click.testing import CliRunner
-from pyproj import Geod
+from pyproj import Geod, Transformer
 
 from analysis.cli import cli
 from engine_cases import EPSG, X0, Y0, box, write_project
@@ -249,3 +249,27 @@ def test_map_command_refuses_to_overwrite(tmp_path):
     result = CliRunner().invoke(cli, ["map", str(project), "--out", str(out), "--overwrite"])
     assert result.exit_code == 0, result.output
     assert "生态保护红线（1）" in _overlay_names(out.read_text(encoding="utf-8"))
+
+
+def test_region_bounds_prefer_the_counties():
+    from layers.region import region_bounds
+
+    county = gpd.GeoDataFrame(geometry=[shapely.box(400_000, 3_500_000, 450_000, 3_560_000)])
+    farther = gpd.GeoDataFrame(geometry=[shapely.box(300_000, 3_400_000, 310_000, 3_410_000)])
+    county, farther = county.set_crs(4545), farther.set_crs(4545)
+    assert region_bounds({"counties": county, "parks": farther}) == (
+        400_000.0,
+        3_500_000.0,
+        450_000.0,
+        3_560_000.0,
+    )
+    assert region_bounds({"counties": county.iloc[:0], "parks": farther})[0] == 300_000.0
+    west, south, east, north = region_bounds({"counties": county}, "EPSG:4490")
+    lon, lat = Transformer.from_crs(4545, 4490, always_xy=True).transform(
+        [400_000, 450_000, 400_000, 450_000], [3_500_000, 3_500_000, 3_560_000, 3_560_000]
+    )
+    # the corners' extremes bound the reprojected box (its edges bulge between them)
+    assert west <= min(lon) and east >= max(lon) and south <= min(lat) and north >= max(lat)
+    assert east - west == pytest.approx(max(lon) - min(lon), rel=1e-3)
+    with pytest.raises(ValueError, match="no layer has a feature"):
+        region_bounds({"parks": farther.iloc[:0]})
