@@ -200,30 +200,34 @@ def _map_fields(
 def _usual_layer(spec: LayerSpec, kind: LayerKind) -> str | None:
     """The layer of a multi-layer source that has one of the kind's usual names.
 
-    Returns ``None`` when the project names the layer, the source holds at
-    most one layer, or no layer (or several) has a usual name; reading then
-    proceeds, or fails naming the layers, as :func:`geo.io.read_vector` does.
+    Returns ``None`` when the project names the layer, the kind has no usual
+    names or the source holds at most one layer.
+
+    Raises
+    ------
+    ProjectError
+        Several layers and not exactly one with a usual name.
+    geo.errors.LayerReadError
+        The source is missing or cannot be opened.
     """
-    if spec.layer is not None or not kind.layer_names or not spec.path.exists():
-        return None
-    if spec.path.suffix.lower() == ".parquet":
+    if spec.layer is not None or not kind.layer_names:
         return None
     layers = list_layers(spec.path)
+    if len(layers) <= 1:
+        return None
     usual = {name.upper() for name in kind.layer_names}
     matches = [name for name in layers if name.upper() in usual]
-    if len(layers) > 1 and len(matches) == 1:
+    if len(matches) == 1:
         return matches[0]
-    if len(layers) > 1:
-        raise ProjectError(
-            f"{spec.path}: holds {len(layers)} layers ({', '.join(layers)}) and "
-            + (
-                f"several have a usual {kind.name} name ({', '.join(matches)})"
-                if matches
-                else f"none has a usual {kind.name} name ({', '.join(kind.layer_names)})"
-            )
-            + f'; name one with layer = "..." in [layers.{kind.name}]'
+    raise ProjectError(
+        f"{spec.path}: holds {len(layers)} layers ({', '.join(layers)}) and "
+        + (
+            f"several have a usual {kind.name} name ({', '.join(matches)})"
+            if matches
+            else f"none has a usual {kind.name} name ({', '.join(kind.layer_names)})"
         )
-    return None
+        + f'; name one with layer = "..." in [layers.{kind.name}]'
+    )
 
 
 def _read_layer(spec: LayerSpec) -> tuple[LoadedLayer, gpd.GeoDataFrame]:

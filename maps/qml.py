@@ -181,12 +181,12 @@ def layer_qml(
     )
 
 
-def kind_layer_style(kind: str, family: str, title: str) -> LayerStyle:
-    """The default QGIS style of a loaded layer of ``kind``."""
+def kind_layer_style(kind: str) -> LayerStyle:
+    """The default QGIS style of a loaded layer of ``kind`` (a key of ``KINDS``)."""
     return LayerStyle(
         name=f"geoplan {kind}",
-        qml=layer_qml(kind, family, label="name" if kind == "townships" else None),
-        description=f"{title}: the colours of geoplan's map.html",
+        qml=layer_qml(kind, KINDS[kind].family, label="name" if kind == "townships" else None),
+        description=f"{KINDS[kind].title}: the colours of geoplan's map.html",
     )
 
 
@@ -222,5 +222,5 @@ def geopackage_styles(layers: Iterable[str], severity_titles: Mapping[str, str])
         if name == "conflicts":
             styles[name] = conflicts_layer_style(severity_titles)
         elif name in KINDS:
-            styles[name] = kind_layer_style(name, KINDS[name].family, KINDS[name].title)
+            styles[name] = kind_layer_style(name)
     return styles
