@@ -5,7 +5,9 @@ citation), the results (summary, the static overview figure, the tables by
 rule, county and township), the plan targets, and an appendix of conflicts.
 Fonts are set for both scripts — 宋体/黑体 for Chinese (``w:eastAsia``),
 Times New Roman/Arial for Latin — so the document looks the same in Word
-and WPS.
+and WPS. Data values are only ever the text of runs (python-docx escapes
+them; no field, hyperlink or markup is built from data), and the characters
+XML cannot hold are removed from the report before anything is written.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from analysis.report_tables import (
     township_table,
 )
 from analysis.rules import SEVERITY_TITLES
+from geo.text import xml_safe
 
 #: Conflicts listed in the appendix at most; the rest are in report.xlsx.
 APPENDIX_ROWS = 1000
@@ -131,6 +134,7 @@ def _table(
 
 def render_docx(report: Mapping[str, Any], *, overview_png: bytes | None) -> bytes:
     """The Word document of a report (the ``report.json`` data model), as bytes."""
+    report = xml_safe(report)
     document = Document()
     _setup(document)
     project = report["project"]["name"]

@@ -1,7 +1,14 @@
-"""``report.md``: the summary in Markdown, for a merge request or a chat."""
+"""``report.md``: the summary in Markdown, for a merge request or a chat.
+
+Every value put into the document — names, ids, the project name, citations,
+table cells, numbers — goes through :func:`md_text`, so it shows as its
+characters whatever the renderer sanitises: no raw HTML, no link, emphasis or
+code span, no extra table cell or line.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -19,8 +26,30 @@ from analysis.report_tables import (
 MD_TOP = 10
 
 
-def _cell(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+_HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+# Characters that open a Markdown construct anywhere in a line (GitHub's math
+# included); a data value never starts a line, so block syntax needs none.
+_MARKDOWN = frozenset("\\`*_[]|~$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+
+
+def md_text(value: Any) -> str:
+    """A value as Markdown text that renders as exactly its characters, on one line.
+
+    Parameters
+    ----------
+    value : Any
+        Converted with ``str``.
+
+    Returns
+    -------
+    str
+        ``&``, ``<`` and ``>`` as character references, Markdown punctuation
+        backslash-escaped (``|`` too, so a table cell stays one cell), and
+        each run of control characters (line breaks, tabs) as one space.
+    """
+    text = _CONTROL.sub(" ", str(value))
+    return "".join(_HTML.get(ch) or ("\\" + ch if ch in _MARKDOWN else ch) for ch in text)
 
 
 def markdown_table(table: Table, columns: list[int] | None = None) -> str:
@@ -29,11 +58,11 @@ def markdown_table(table: Table, columns: list[int] | None = None) -> str:
     cols = [table.columns[i] for i in keep]
     align = ["---:" if c.kind != "text" else "---" for c in cols]
     lines = [
-        "| " + " | ".join(_cell(c.heading) for c in cols) + " |",
+        "| " + " | ".join(md_text(c.heading) for c in cols) + " |",
         "| " + " | ".join(align) + " |",
     ]
     for row in table.rows:
-        cells = [_cell(fmt(row[i], table.columns[i].kind)) for i in keep]
+        cells = [md_text(fmt(row[i], table.columns[i].kind)) for i in keep]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -45,12 +74,13 @@ def render_markdown(report: Mapping[str, Any]) -> str:
         rules.key, rules.title, rules.columns, [r for r in rules.rows if r[3]]
     )  # rules with conflicts
     parts = [
-        f"# 国土空间规划冲突检查：{report['project']['name']}",
+        f"# 国土空间规划冲突检查：{md_text(report['project']['name'])}",
         "",
-        f"运行时间 {report['run']['started']} · geoplan {report['tool']['version']} · "
-        f"规则包 {', '.join(report['rule_packs'])}",
+        f"运行时间 {md_text(report['run']['started'])} · "
+        f"geoplan {md_text(report['tool']['version'])} · "
+        f"规则包 {md_text(', '.join(report['rule_packs']))}",
         "",
-        headline(report),
+        md_text(headline(report)),
         "",
         "## 按严重程度",
         "",
@@ -66,7 +96,7 @@ def render_markdown(report: Mapping[str, Any]) -> str:
         parts += ["## 规划指标对照", "", markdown_table(targets, [0, 2, 3, 4, 5, 7, 8]), ""]
     top = top_conflict_table(report, MD_TOP)
     if top.rows:
-        parts += [f"## {top.title}", "", markdown_table(top, [1, 2, 3, 4, 6, 7, 9]), ""]
+        parts += [f"## {md_text(top.title)}", "", markdown_table(top, [1, 2, 3, 4, 6, 7, 9]), ""]
     parts += [
         "完整结果：`report.html`（可打印）、`report.xlsx`、`report.docx`、`map.html`（离线地图）、"
         "`conflicts.gpkg`、`report.json`。",

@@ -5,7 +5,8 @@ Sheets 汇总 (the run and the totals by severity, rule and county), 冲突明�
 (elevation and slope per township, with a DEM) and 输入数据 (the layers
 read). Every table has its header row frozen, an autofilter and set column
 widths; areas are numbers with their unit in the
-header, never text.
+header, never text. Every text cell is written as a string cell: a name such
+as ``=HYPERLINK(…)`` is shown as those characters, never evaluated.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
@@ -32,6 +34,7 @@ from analysis.report_tables import (
     terrain_table,
     township_table,
 )
+from geo.text import xml_text
 
 _FORMATS = {"int": "#,##0", "area": "#,##0.00", "number": "#,##0.####", "pct": '+0.00" %"'}
 _HEADER_FILL = PatternFill("solid", fgColor="DDDDDD")
@@ -43,17 +46,29 @@ def _width(text: Any) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in str(text))
 
 
+def _put(sheet: Worksheet, row: int, column: int, value: Any) -> Cell:
+    """Write ``value`` into a cell: text as a string cell (never a formula), numbers as numbers."""
+    cell = sheet.cell(row=row, column=column)
+    if isinstance(value, str):
+        # openpyxl would type "=…" as a formula and "#N/A" as an error value.
+        cell.value = xml_text(value)
+        cell.data_type = "s"
+    else:
+        cell.value = value
+    return cell
+
+
 def _write_table(sheet: Worksheet, table: Table, top: int, *, fail_column: int | None = None):
     """Write ``table`` with its header at row ``top``; return the row after it."""
     for j, column in enumerate(table.columns, start=1):
-        cell = sheet.cell(row=top, column=j, value=column.heading)
+        cell = _put(sheet, top, j, column.heading)
         cell.font = Font(name=_FONT, bold=True)
         cell.fill = _HEADER_FILL
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     for i, row in enumerate(table.rows, start=top + 1):
         failed = fail_column is not None and row[fail_column] == "未达标"
         for j, (value, column) in enumerate(zip(row, table.columns, strict=True), start=1):
-            cell = sheet.cell(row=i, column=j, value=_value(value, column))
+            cell = _put(sheet, i, j, _value(value, column))
             cell.font = Font(name=_FONT)
             if column.kind in _FORMATS:
                 cell.number_format = _FORMATS[column.kind]
@@ -97,8 +112,8 @@ def render_xlsx(report: Mapping[str, Any]) -> bytes:
         ("结论", headline(report)),
     ]
     for i, (key, value) in enumerate(facts, start=1):
-        summary.cell(row=i, column=1, value=key).font = Font(name=_FONT, bold=True)
-        summary.cell(row=i, column=2, value=value).font = Font(name=_FONT)
+        _put(summary, i, 1, key).font = Font(name=_FONT, bold=True)
+        _put(summary, i, 2, value).font = Font(name=_FONT)
     # The rule table is the sheet's main table: its header is frozen and filtered.
     top = len(facts) + 2
     rules = rule_table(report)

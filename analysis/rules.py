@@ -324,6 +324,64 @@ def load_pack(name_or_path: str | os.PathLike) -> RulePack:
     return parse_pack(path.read_text(encoding="utf-8"), str(path))
 
 
+def pack_rules(packs: list[str] | tuple[str, ...]) -> list[Rule]:
+    """Every rule of several packs, in pack order.
+
+    Raises
+    ------
+    RuleError
+        Unknown pack, malformed rule, or a rule id defined by two packs.
+    """
+    rules: list[Rule] = []
+    for pack in packs:
+        rules.extend(load_pack(pack).rules)
+    ids = [r.id for r in rules]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicates:
+        raise RuleError(f"rule id {duplicates[0]!r} is defined by more than one pack")
+    return rules
+
+
+def check_rule_ids(ids: Iterable[str], rules: list[Rule], what: str) -> None:
+    """Refuse a rule id that none of ``rules`` has.
+
+    Parameters
+    ----------
+    ids : iterable of str
+        Rule ids; ``"*"`` (every rule) is always known.
+    rules : list of Rule
+    what : str
+        Where the ids come from, to start the message (``--disable``,
+        ``project.toml [rules] disable`` …).
+
+    Raises
+    ------
+    RuleError
+    """
+    known = {r.id for r in rules} | {"*"}
+    for rid in ids:
+        if rid not in known:
+            packs = ", ".join(dict.fromkeys(r.pack for r in rules)) or "none"
+            raise RuleError(f"{what}: no rule {rid!r} in packs {packs}")
+
+
+def select_rules(
+    rules: list[Rule],
+    *,
+    disabled: tuple[str, ...] | list[str] = (),
+    min_area_m2: dict[str, float] | None = None,
+) -> list[Rule]:
+    """``rules`` less the disabled ones, with sliver tolerance overrides (m²; ``"*"``: all)."""
+    overrides = min_area_m2 or {}
+    out = []
+    for rule in rules:
+        if rule.id in disabled:
+            continue
+        tolerance = overrides.get(rule.id, overrides.get("*"))
+        out.append(rule if tolerance is None else replace(rule, min_area_m2=float(tolerance)))
+    return out
+
+
 def load_rules(
     packs: list[str] | tuple[str, ...],
     *,
@@ -345,21 +403,6 @@ def load_rules(
     -------
     list of Rule
     """
-    rules: list[Rule] = []
-    for pack in packs:
-        rules.extend(load_pack(pack).rules)
-    ids = [r.id for r in rules]
-    duplicates = sorted({i for i in ids if ids.count(i) > 1})
-    if duplicates:
-        raise RuleError(f"rule id {duplicates[0]!r} is defined by more than one pack")
-    overrides = dict(min_area_m2 or {})
-    for rid in [*disabled, *(k for k in overrides if k != "*")]:
-        if rid not in ids:
-            raise RuleError(f"no rule {rid!r} in packs {', '.join(packs)}")
-    out = []
-    for rule in rules:
-        if rule.id in disabled:
-            continue
-        tolerance = overrides.get(rule.id, overrides.get("*"))
-        out.append(rule if tolerance is None else replace(rule, min_area_m2=float(tolerance)))
-    return out
+    rules = pack_rules(packs)
+    check_rule_ids([*disabled, *(min_area_m2 or {})], rules, "disable / min_area_m2")
+    return select_rules(rules, disabled=disabled, min_area_m2=min_area_m2)

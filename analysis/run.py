@@ -1,8 +1,10 @@
 """A check run: load a project, evaluate its rules and targets, write the outputs.
 
 ``geoplan check`` and ``geoplan demo`` both go through :func:`check_project`
-and :func:`write_outputs`; the outputs are written into a staging folder and
-moved into place together, so a failed run leaves none of them behind.
+and :func:`write_outputs`; the command line opens the output folder (see
+:func:`geo.outputs.atomic_outputs`) before the check runs, and the outputs are
+written into its staging folder and committed together, so a failed or killed
+run leaves the previous outputs as they were.
 """
 
 from __future__ import annotations
@@ -26,11 +28,18 @@ from analysis.report_json import report_data, report_json
 from analysis.report_md import render_markdown
 from analysis.report_xlsx import render_xlsx
 from analysis.results import CheckResult, terrain_by_township
-from analysis.rules import SEVERITIES, SEVERITY_TITLES, Rule, load_rules
-from analysis.targets import measure_targets, parse_targets
+from analysis.rules import (
+    SEVERITIES,
+    SEVERITY_TITLES,
+    Rule,
+    check_rule_ids,
+    pack_rules,
+    select_rules,
+)
+from analysis.targets import measure_targets
 from geo.errors import LayerReadError
 from geo.export import export_layers
-from geo.io import atomic_outputs, list_layers, read_vector, write_vector
+from geo.io import list_layers, read_vector, write_vector
 from geo.layer_styles import write_layer_styles
 from geo.raster import png_bytes, write_geotiff
 from geo.terrain import DerivedRasters, overview_hillshade
@@ -58,6 +67,11 @@ OUTPUT_FILES = (
     "report.md",
     "report.json",
 )
+#: The folder of a check's GIS exports (``--export``).
+EXPORT_FOLDER = "export"
+#: Everything a check may write into its output folder. A check replaces all of
+#: them, so that no output of an earlier run is left beside its own.
+OUTPUT_NAMES = (*OUTPUT_FILES, EXPORT_FOLDER)
 
 
 @dataclass(frozen=True)
@@ -132,15 +146,31 @@ def style_geopackage(path: Path, layers: Iterable[str]) -> None:
 
 def output_names(export: ExportOptions) -> list[str]:
     """The names a check writes into its output folder."""
-    return [*OUTPUT_FILES, *(["export"] if export.formats else [])]
+    return [*OUTPUT_FILES, *([EXPORT_FOLDER] if export.formats else [])]
 
 
 def project_rules(project: Project, options: CheckOptions) -> tuple[list[str], list[Rule]]:
-    """The packs and rules a run uses: the project's, with the options applied."""
-    packs = list(options.packs or project.rule_packs)
-    tolerances = {**project.min_area_m2, **options.min_area_m2}
-    disabled = (*project.disabled_rules, *options.disabled)
-    return packs, load_rules(packs, disabled=disabled, min_area_m2=tolerances)
+    """The packs and rules a run uses: the project's, with the options applied.
+
+    Raises
+    ------
+    analysis.rules.RuleError
+        A pack cannot be loaded, or a rule id in ``[rules] disable`` or
+        ``min_area_m2``, ``--disable`` or ``--min-area`` is in none of the
+        packs; the message names which of the four.
+    """
+    settings = project.rules
+    packs = list(options.packs or settings.packs)
+    rules = pack_rules(packs)
+    check_rule_ids(settings.disabled, rules, f"{project.path} [rules] disable")
+    check_rule_ids(settings.min_area_m2, rules, f"{project.path} [rules] min_area_m2")
+    check_rule_ids(options.disabled, rules, "--disable")
+    check_rule_ids(options.min_area_m2, rules, "--min-area")
+    return packs, select_rules(
+        rules,
+        disabled=(*settings.disabled, *options.disabled),
+        min_area_m2={**settings.min_area_m2, **options.min_area_m2},
+    )
 
 
 def check_project(
@@ -166,7 +196,6 @@ def check_project(
     started = datetime.now().astimezone()
     say = progress or (lambda message: None)
     packs, rules = project_rules(project, options)
-    targets = parse_targets(list(project.targets), str(project.path))
     say(f"loading {len(project.layers)} layers")
     loaded = load_project(project)
 
@@ -186,7 +215,7 @@ def check_project(
         packs=packs,
         rules=rules,
         evaluation=evaluation,
-        targets=measure_targets(loaded, targets),
+        targets=measure_targets(loaded, list(project.targets)),
         started=started,
         terrain=terrain,
     )
@@ -292,20 +321,19 @@ def render_map(
 
 def write_outputs(
     result: CheckResult,
-    out_dir: str | os.PathLike,
+    staging: Path,
     *,
-    overwrite: bool = False,
     basemap: Basemap = NO_BASEMAP,
     export: ExportOptions | None = None,
-) -> list[Path]:
-    """Write :data:`OUTPUT_FILES` into ``out_dir``, all together.
+) -> list[str]:
+    """Write :data:`OUTPUT_FILES` (and ``export/``) into an empty staging folder.
 
     Parameters
     ----------
     result : CheckResult
-    out_dir : str or os.PathLike
-    overwrite : bool
-        Replace outputs that exist.
+    staging : pathlib.Path
+        The staging folder of the output folder, from
+        :func:`geo.outputs.atomic_outputs` entered with :data:`OUTPUT_NAMES`.
     basemap : Basemap
         Basemap of ``map.html`` (none by default: nothing fetched).
     export : ExportOptions, optional
@@ -313,36 +341,33 @@ def write_outputs(
 
     Returns
     -------
-    list of pathlib.Path
-        The outputs, in :data:`OUTPUT_FILES` order, then ``export/``.
+    list of str
+        The names written, in :data:`OUTPUT_FILES` order, then ``export``.
     """
-    out = Path(out_dir)
     export = export or ExportOptions()
-    names = output_names(export)
-    with atomic_outputs(out, names, overwrite=overwrite) as staging:
-        write_loaded_layers(result.loaded, staging / "layers.gpkg")
-        style_geopackage(staging / "layers.gpkg", result.loaded.layers)
-        write_vector(result.conflicts, staging / "conflicts.gpkg", layer="conflicts")
-        style_geopackage(staging / "conflicts.gpkg", ["conflicts"])
-        subtitle = f"规划冲突检查 · {result.started:%Y-%m-%d %H:%M}"
-        density = density_of(result.loaded, result.conflicts)
-        write_density(density, staging / "conflict_density.tif")
-        page = render_map(
-            result.loaded, result.conflicts, subtitle=subtitle, basemap=basemap, density=density
-        )
-        (staging / "map.html").write_text(page, encoding="utf-8")
-        report = report_data(result)
-        layers = result.loaded.frames
-        figure = png_bytes(overview_image(layers, result.conflicts))
-        html = render_html(report, overview_png=figure, legend=overview_legend(layers))
-        (staging / "report.html").write_text(html, encoding="utf-8")
-        (staging / "report.xlsx").write_bytes(render_xlsx(report))
-        (staging / "report.docx").write_bytes(render_docx(report, overview_png=figure))
-        (staging / "report.md").write_text(render_markdown(report), encoding="utf-8")
-        (staging / "report.json").write_text(report_json(report), encoding="utf-8")
-        if export.formats:
-            (staging / "export").mkdir()
-            frames = export_frames(result.loaded, result.conflicts)
-            for warning in export_to(frames, staging / "export", export):
-                logger.warning(warning)
-    return [out / name for name in names]
+    write_loaded_layers(result.loaded, staging / "layers.gpkg")
+    style_geopackage(staging / "layers.gpkg", result.loaded.layers)
+    write_vector(result.conflicts, staging / "conflicts.gpkg", layer="conflicts")
+    style_geopackage(staging / "conflicts.gpkg", ["conflicts"])
+    subtitle = f"规划冲突检查 · {result.started:%Y-%m-%d %H:%M}"
+    density = density_of(result.loaded, result.conflicts)
+    write_density(density, staging / "conflict_density.tif")
+    page = render_map(
+        result.loaded, result.conflicts, subtitle=subtitle, basemap=basemap, density=density
+    )
+    (staging / "map.html").write_text(page, encoding="utf-8")
+    report = report_data(result)
+    layers = result.loaded.frames
+    figure = png_bytes(overview_image(layers, result.conflicts))
+    html = render_html(report, overview_png=figure, legend=overview_legend(layers))
+    (staging / "report.html").write_text(html, encoding="utf-8")
+    (staging / "report.xlsx").write_bytes(render_xlsx(report))
+    (staging / "report.docx").write_bytes(render_docx(report, overview_png=figure))
+    (staging / "report.md").write_text(render_markdown(report), encoding="utf-8")
+    (staging / "report.json").write_text(report_json(report), encoding="utf-8")
+    if export.formats:
+        (staging / EXPORT_FOLDER).mkdir()
+        frames = export_frames(result.loaded, result.conflicts)
+        for warning in export_to(frames, staging / EXPORT_FOLDER, export):
+            logger.warning(warning)
+    return output_names(export)

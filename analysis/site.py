@@ -35,22 +35,62 @@ from layers.project import LayerSpec
 
 #: Standard fields a site gets when it stands in for a park and none are given.
 PARK_DEFAULTS = {"kind": "工业园区", "chemical": "否"}
+#: Geometry types a site given as WKT may have.
+SITE_TYPES = ("Polygon", "MultiPolygon")
+
+
+def _require_finite(coords: np.ndarray, source: str) -> None:
+    if not np.isfinite(coords).all():
+        raise GeometryError(f"{source}: coordinates that are not finite numbers (NaN or infinity)")
+
+
+def parse_wkt(text: str) -> shapely.Geometry:
+    """A site given as WKT: one non-empty polygon or multipolygon with finite coordinates.
+
+    Parameters
+    ----------
+    text : str
+        WKT, e.g. ``"POLYGON ((380000 3530000, 381000 3530000, …))"``.
+
+    Returns
+    -------
+    shapely.Geometry
+
+    Raises
+    ------
+    GeometryError
+        Not WKT, not a polygon, empty, or a coordinate NaN or infinite;
+        the message starts with ``--wkt``.
+    """
+    try:
+        with np.errstate(invalid="ignore"):  # NaN coordinates: refused below, not warned
+            geom = shapely.from_wkt(text)
+    except shapely.errors.GEOSException as exc:
+        raise GeometryError(f"--wkt: not valid WKT ({exc})") from None
+    if geom.geom_type not in SITE_TYPES:
+        raise GeometryError(
+            f"--wkt: no polygon (a {geom.geom_type}); a site is a POLYGON or MULTIPOLYGON"
+        )
+    if geom.is_empty:
+        raise GeometryError("--wkt: no polygon (an empty one); a site must have an area")
+    _require_finite(shapely.get_coordinates(geom), "--wkt")
+    return geom
 
 
 def read_site(
     path: str | os.PathLike | None,
-    wkt: str | None,
+    geometry: shapely.Geometry | None,
     crs: str | None,
     working_crs: Any,
 ) -> gpd.GeoDataFrame:
-    """Read the proposed site: a polygon file, or WKT.
+    """Read the proposed site: a polygon file, or a geometry given as WKT.
 
     Parameters
     ----------
     path : str or os.PathLike, optional
         Any vector file geoplan reads.
-    wkt : str, optional
-        A polygon or multipolygon as WKT, instead of a file.
+    geometry : shapely.Geometry, optional
+        The site from :func:`parse_wkt`, instead of a file.
     crs : str, optional
         CRS of the coordinates when the file has none or for WKT (default:
         detected from the coordinates: longitude/latitude, or zone-prefixed
@@ -66,14 +106,11 @@ def read_site(
     Raises
     ------
     GeometryError
-        The input holds no polygon, or the WKT cannot be parsed.
+        The input holds no polygon, or a coordinate that is NaN or infinite.
     """
-    if wkt is not None:
+    if geometry is not None:
         source = "--wkt"
-        try:
-            geoms = np.array([shapely.from_wkt(wkt)], dtype=object)
-        except shapely.errors.GEOSException as exc:
-            raise GeometryError(f"--wkt: not valid WKT ({exc})") from None
+        geoms = np.array([geometry], dtype=object)
         frame = gpd.GeoDataFrame({"name": ["site"]}, geometry=geoms, crs=None)
     else:
         source = str(path)
@@ -85,6 +122,7 @@ def read_site(
     coords = shapely.get_coordinates(frame.geometry.values)
     if coords.size == 0:
         raise GeometryError(f"{source}: no geometry")
+    _require_finite(coords, source)
     site_crs, _ = resolve_source_crs(declared, coords[:, 0], coords[:, 1], source=source)
     repaired = repair_geometries(
         frame.geometry.values, family="polygon", source=source, feature_ids=frame.index

@@ -214,7 +214,7 @@ def resolve_source_crs(
         if kind.kind == "gk3_prefixed" and kind.zone == zone:
             return declared, None
         return detected, (
-            f"declared CRS {_name(declared)} does not fit the eastings, which carry zone "
+            f"declared CRS {crs_name(declared)} does not fit the eastings, which carry zone "
             f"{zone}; using EPSG:{detected.to_epsg()}"
         )
 
@@ -230,19 +230,19 @@ def resolve_source_crs(
         if _in_plain_zone(x):
             fixed = to_crs(gk3_epsg(kind.zone))
             return fixed, (
-                f"declared {_name(declared)} but eastings have no zone prefix; "
+                f"declared {crs_name(declared)} but eastings have no zone prefix; "
                 f"using EPSG:{fixed.to_epsg()}"
             )
         raise CRSError(
-            f"{source}: declared CRS {_name(declared)} does not fit eastings {_range(x)}"
+            f"{source}: declared CRS {crs_name(declared)} does not fit eastings {_range(x)}"
         )
     if kind.kind == "gk3" and not _in_plain_zone(x):
         raise CRSError(
-            f"{source}: declared CRS {_name(declared)} does not fit eastings {_range(x)}"
+            f"{source}: declared CRS {crs_name(declared)} does not fit eastings {_range(x)}"
         )
     if declared.is_geographic and not _looks_geographic(x, y) and x.size:
         raise CRSError(
-            f"{source}: declared geographic CRS {_name(declared)} but coordinates "
+            f"{source}: declared geographic CRS {crs_name(declared)} but coordinates "
             f"(x {_range(x)}, y {_range(y)}) are not longitude/latitude"
         )
     return declared, None
@@ -260,7 +260,8 @@ def _range(a: np.ndarray) -> str:
     return f"{a.min():.6g}..{a.max():.6g}"
 
 
-def _name(crs: CRS) -> str:
+def crs_name(crs: CRS) -> str:
+    """``EPSG:<code>`` when the CRS has one, else its quoted name, for messages."""
     epsg = crs.to_epsg(min_confidence=70)
     return f"EPSG:{epsg}" if epsg else repr(crs.name)
 
@@ -309,6 +310,6 @@ def require_projected(crs: CRS | None, what: str) -> CRS:
     crs = to_crs(crs)
     if not crs.is_projected:
         raise CRSError(
-            f"{what} is in geographic CRS {_name(crs)}; metric work needs a projected CRS"
+            f"{what} is in geographic CRS {crs_name(crs)}; metric work needs a projected CRS"
         )
     return crs

@@ -7,6 +7,11 @@
   get one file per layer. GeoJSON and KML are in EPSG:4326 as RFC 7946 and
   the KML specification require; the others in the layers' CRS or the one
   asked for. CSV has no CRS of its own: a ``.prj`` beside it says it.
+- Every text cell of a CSV file (the CSV format and the Shapefile's
+  ``.fields.csv`` and ``.long_text.csv``), field names included, goes through
+  :func:`geo.text.csv_text`: text a spreadsheet would evaluate as a formula
+  (starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return) gets a
+  leading ``'``; numbers are written as numbers, untouched.
 - Shapefile limits are handled in the open: field names longer than 10
   characters are shortened to unique names listed in ``<layer>.fields.csv``
   (short name, full name); text longer than 254 bytes in the chosen encoding
@@ -28,6 +33,7 @@ from pyproj import CRS
 
 from geo.errors import GeoplanError
 from geo.io import write_layers, write_vector
+from geo.text import csv_text
 
 #: Export formats and their file suffix.
 FORMATS: dict[str, str] = {
@@ -118,6 +124,26 @@ def _cut(text: str, encoding: str, limit: int) -> str:
     return data[:limit].decode(encoding, errors="ignore")
 
 
+def _write_csv(path: Path, header: list[str], rows) -> None:
+    """A CSV file of text rows, every cell through :func:`geo.text.csv_text`."""
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f)
+        for row in [header, *rows]:
+            writer.writerow([csv_text(v) if isinstance(v, str) else v for v in row])
+
+
+def _csv_frame(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """``frame`` with its text values and field names through :func:`geo.text.csv_text`."""
+    frame = frame.copy()
+    for column in frame.columns:
+        if column != frame.geometry.name and frame[column].dtype.kind in "OUST":
+            frame[column] = frame[column].map(
+                lambda v: csv_text(v) if isinstance(v, str) else v, na_action="ignore"
+            )
+    names = {c: csv_text(c) for c in frame.columns if c != frame.geometry.name}
+    return frame.rename(columns=names)
+
+
 def _shapefile_frame(
     frame: gpd.GeoDataFrame, layer: str, encoding: str, folder: Path, exported: Exported
 ) -> gpd.GeoDataFrame:
@@ -150,10 +176,11 @@ def _shapefile_frame(
             )
     names = short_names([c for c in frame.columns if c != frame.geometry.name])
     frame = frame.rename(columns=names)
-    with open(folder / f"{layer}.fields.csv", "w", encoding="utf-8", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(["shapefile_field", "field"])
-        writer.writerows((short, full) for full, short in names.items())
+    _write_csv(
+        folder / f"{layer}.fields.csv",
+        ["shapefile_field", "field"],
+        ((short, full) for full, short in names.items()),
+    )
     exported.files.append(f"{layer}.fields.csv")
     renamed = [full for full, short in names.items() if full != short]
     if renamed:
@@ -163,10 +190,7 @@ def _shapefile_frame(
             f"{' …' if len(renamed) > 4 else ''}); see {layer}.fields.csv"
         )
     if long_rows:
-        with open(folder / f"{layer}.long_text.csv", "w", encoding="utf-8", newline="") as f:
-            writer = csv.writer(f)
-            writer.writerow(["id", "field", "value"])
-            writer.writerows(long_rows)
+        _write_csv(folder / f"{layer}.long_text.csv", ["id", "field", "value"], long_rows)
         exported.files.append(f"{layer}.long_text.csv")
     return frame
 
@@ -187,7 +211,7 @@ def export_layers(
     frames : mapping of str to geopandas.GeoDataFrame
         Layer name to features.
     folder : str or pathlib.Path
-        Existing folder (the caller stages it; see :func:`geo.io.atomic_outputs`).
+        Existing folder (the caller stages it; see :func:`geo.outputs.atomic_outputs`).
     fmt : str
         A key of :data:`FORMATS`.
     crs : pyproj.CRS or str, optional
@@ -221,6 +245,8 @@ def export_layers(
             write_vector(frame, folder / f"{name}.shp", layer=name, encoding=encoding)
             exported.files += [f"{name}.shp", *(f"{name}{s}" for s in _SHAPEFILE_SIDECARS)]
             continue
+        if fmt == "csv":
+            frame = _csv_frame(frame)
         write_vector(frame, folder / f"{name}{suffix}", layer=name)
         exported.files.append(f"{name}{suffix}")
         if fmt == "csv" and frame.crs is not None:

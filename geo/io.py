@@ -13,23 +13,24 @@ leaves no half-written file. An existing output is kept unless
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
-import shutil
 import tempfile
+import warnings
 import zipfile
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pyogrio
 import pyogrio.errors
 
-from geo.encoding import shapefile_encoding
-from geo.errors import LayerReadError, OutputExistsError
+from geo.encoding import garbled_text_warnings, shapefile_encoding
+from geo.errors import LayerReadError
+from geo.outputs import atomic_output
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +48,6 @@ DRIVERS: dict[str, str] = {
     ".geoparquet": "parquet",
 }
 
-_SHAPEFILE_SIDECARS = (".shp", ".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx")
 _WGS84_ONLY = {"GeoJSON", "KML"}  # RFC 7946 and the KML specification
 
 
@@ -68,6 +68,9 @@ class VectorSource:
         Text encoding used to decode attributes (Shapefiles only).
     encoding_how : str or None
         How the encoding was decided (``"cpg"``, ``"gb18030 bytes"`` …).
+    notes : list of str
+        What the reader noticed, for the inventory: a field kept under
+        another name, text that looks garbled (also logged as a warning).
     """
 
     frame: gpd.GeoDataFrame
@@ -76,6 +79,36 @@ class VectorSource:
     driver: str
     encoding: str | None = None
     encoding_how: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+#: Prefix given to a source field whose name a reader of the outputs would
+#: confuse with one geoplan writes (``area_m2`` is kept as ``src_area_m2``).
+SOURCE_FIELD_PREFIX = "src_"
+
+
+def source_field_name(name: str, taken: Collection[str]) -> str:
+    """The name a source field is kept under: ``name``, or ``src_name`` when that is taken.
+
+    Names are compared case-insensitively (GeoPackage and Shapefile columns
+    are), and the prefix is repeated until the name is free
+    (``src_src_name``).
+
+    Parameters
+    ----------
+    name : str
+        The field's name in the source.
+    taken : collection of str
+        Names already used, in any case.
+
+    Returns
+    -------
+    str
+    """
+    folded = {t.casefold() for t in taken}
+    while name.casefold() in folded:
+        name = SOURCE_FIELD_PREFIX + name
+    return name
 
 
 def _is_parquet(path: Path) -> bool:
@@ -158,9 +191,17 @@ def read_vector(
     ------
     LayerReadError
         Missing file, missing layer, ambiguous layer, bad ``where`` clause,
-        or a source GDAL cannot read.
+        a source GDAL cannot read, or a Shapefile cut short (records its
+        ``.shx`` places past the end of the ``.shp``).
     EncodingError
         A Shapefile's text encoding cannot be determined.
+
+    Notes
+    -----
+    A source field named ``geometry``, which GDAL's reader would hide behind
+    the geometry column, is kept as ``src_geometry`` (see
+    :func:`source_field_name`). Text of a Shapefile decoded as GBK/GB18030
+    that looks garbled is warned about (:func:`geo.encoding.garbled_text_warnings`).
     """
     path = Path(path)
     _require_exists(path)
@@ -181,18 +222,38 @@ def read_vector(
             f"{path}: no layer {layer!r}; its layers are: {', '.join(layers) or 'none'}"
         )
 
+    shapefile = _is_shapefile(path)
     how = None
-    if encoding is None and _is_shapefile(path):
+    if encoding is None and shapefile:
         encoding, how = shapefile_encoding(path, layer)
     elif encoding is not None:
         how = "given"
+    if shapefile:
+        _refuse_truncated_shapefile(path, layer)
+    notes: list[str] = []
 
     try:
         gdal_path = _gdal_path(path, layer)
         info = pyogrio.read_info(gdal_path, layer=layer, encoding=encoding)
-        frame = pyogrio.read_dataframe(
-            gdal_path, layer=layer, encoding=encoding, where=where, fid_as_index=True
-        )
+        with warnings.catch_warnings():
+            # shapely warns on NaN coordinates; geo.repair refuses them, naming the feature
+            warnings.filterwarnings("ignore", "invalid value encountered", RuntimeWarning)
+            frame = pyogrio.read_dataframe(
+                gdal_path, layer=layer, encoding=encoding, where=where, fid_as_index=True
+            )
+        if isinstance(frame, gpd.GeoDataFrame) and "geometry" in list(info["fields"]):
+            shadowed = pyogrio.read_dataframe(
+                gdal_path,
+                layer=layer,
+                encoding=encoding,
+                where=where,
+                columns=["geometry"],
+                read_geometry=False,
+                fid_as_index=True,
+            )
+            kept_as = source_field_name("geometry", frame.columns)
+            frame.insert(0, kept_as, shadowed["geometry"])
+            notes.append(f"source field geometry kept as {kept_as}: geoplan writes geometry itself")
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
         detail = f" with where {where!r}" if where else ""
         raise LayerReadError(f"{path} layer {layer!r}: cannot be read{detail} ({exc})") from None
@@ -203,7 +264,75 @@ def read_vector(
     if not isinstance(frame, gpd.GeoDataFrame):
         raise LayerReadError(f"{path} layer {layer!r}: has no geometry column")
     frame.index.name = "fid"
-    return VectorSource(frame, path, layer, info["driver"], encoding, how)
+    garbled = _garbled_text(frame, encoding, f"{path}:{layer}") if shapefile else []
+    for warning in garbled:
+        logger.warning("%s", warning)
+    return VectorSource(frame, path, layer, info["driver"], encoding, how, notes + garbled)
+
+
+def _garbled_text(frame: gpd.GeoDataFrame, encoding: str | None, source: str) -> list[str]:
+    text = {
+        column: [str(v) for v in frame[column].dropna().unique()]
+        for column in frame.columns
+        if column != frame.geometry.name
+        and (frame[column].dtype == object or pd.api.types.is_string_dtype(frame[column]))
+    }
+    text["(field names)"] = [str(c) for c in frame.columns]
+    return garbled_text_warnings(text, encoding, source=source)
+
+
+def _shapefile_index(path: Path, layer: str | None) -> tuple[str, int, bytes] | None:
+    """The ``.shp`` of a Shapefile (plain or zipped): its name, size in bytes and its ``.shx``."""
+    if path.suffix.lower() == ".zip":
+        with zipfile.ZipFile(path) as archive:
+            members = {n.lower(): n for n in archive.namelist()}
+            shps = [n for n in members.values() if n.lower().endswith(".shp")]
+            if layer is not None:
+                shps = [n for n in shps if Path(n).stem == layer] or shps
+            shx = members.get(f"{shps[0][:-4]}.shx".lower()) if shps else None
+            if shx is None:
+                return None
+            return f"{path}!{shps[0]}", archive.getinfo(shps[0]).file_size, archive.read(shx)
+    shp, shx = (
+        next((p for p in (path.with_suffix(s), path.with_suffix(s.upper())) if p.exists()), None)
+        for s in (".shp", ".shx")
+    )
+    if shp is None or shx is None:
+        return None
+    return str(shp), shp.stat().st_size, shx.read_bytes()
+
+
+def _refuse_truncated_shapefile(path: Path, layer: str | None) -> None:
+    """Refuse a Shapefile whose ``.shp`` is cut short of the records its ``.shx`` lists.
+
+    GDAL reads such records as features with no geometry, which would pass
+    for features that have none. A record is damaged when the ``.shx`` puts
+    its end (offset + 8-byte header + content length) past the end of the
+    ``.shp``; a null shape record (type 0) inside the file is not.
+
+    Raises
+    ------
+    LayerReadError
+        Naming the ``.shp``, how many records are unreadable and the first
+        of their feature ids.
+    """
+    index = _shapefile_index(path, layer)
+    if index is None:
+        return
+    shp, size, shx = index
+    if len(shx) < 100:  # no header: GDAL refuses to open it, with its own message
+        return
+    n = (len(shx) - 100) // 8
+    entries = np.frombuffer(shx, dtype=">i4", count=2 * n, offset=100).reshape(n, 2)
+    ends = (entries[:, 0].astype(np.int64) + entries[:, 1]) * 2 + 8  # lengths in 16-bit words
+    damaged = np.flatnonzero(ends > size)
+    if damaged.size:
+        first = ", ".join(str(i) for i in damaged[:5]) + (" …" if damaged.size > 5 else "")
+        raise LayerReadError(
+            f"{shp}: {damaged.size} of {n} records are unreadable (feature ids {first}): "
+            f"the file is cut short at {size} bytes but its .shx places records up to byte "
+            f"{int(ends.max())}; copy the Shapefile again from its source"
+        )
 
 
 def _read_parquet(path: Path, where: str | None) -> VectorSource:
@@ -248,84 +377,6 @@ def driver_for(path: str | os.PathLike) -> str:
         raise ValueError(
             f"{path}: unknown output format {suffix!r}; use one of {', '.join(sorted(DRIVERS))}"
         ) from None
-
-
-def _outputs_of(path: Path) -> list[Path]:
-    if path.suffix.lower() == ".shp":
-        return [path.with_suffix(s) for s in _SHAPEFILE_SIDECARS]
-    return [path]
-
-
-def refuse_existing(
-    folder: str | os.PathLike, names: list[str], *, overwrite: bool = False
-) -> list[Path]:
-    """The outputs among ``names`` that already exist in ``folder`` (with sidecars).
-
-    Raises
-    ------
-    OutputExistsError
-        Some exist and ``overwrite`` is False.
-    """
-    existing = [p for name in names for p in _outputs_of(Path(folder) / name) if p.exists()]
-    if existing and not overwrite:
-        raise OutputExistsError(f"{existing[0]}: exists; pass --overwrite to replace it")
-    return existing
-
-
-@contextlib.contextmanager
-def atomic_outputs(
-    folder: str | os.PathLike, names: list[str], *, overwrite: bool = False
-) -> Iterator[Path]:
-    """Write several outputs into a folder all at once, or not at all.
-
-    Yields a hidden staging folder inside ``folder``; whatever is written
-    there (files, Shapefiles with their sidecars, ``.gdb`` folders) replaces
-    the targets when the block exits normally, and is deleted when it
-    raises, so a failed run leaves no half-written output.
-
-    Parameters
-    ----------
-    folder : str or os.PathLike
-        Output folder; created if missing.
-    names : list of str
-        The outputs that will be written, checked before anything is done.
-    overwrite : bool, default False
-        Replace existing outputs; otherwise raise :class:`OutputExistsError`.
-    """
-    folder = Path(folder)
-    existing = refuse_existing(folder, names, overwrite=overwrite)
-    folder.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".geoplan.", suffix=".partial", dir=folder))
-    try:
-        yield staging
-        for stale in existing:
-            if stale.is_dir():
-                shutil.rmtree(stale)
-            else:
-                stale.unlink()
-        for item in sorted(staging.iterdir()):
-            os.replace(item, folder / item.name)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-
-
-@contextlib.contextmanager
-def atomic_output(path: str | os.PathLike, *, overwrite: bool = False) -> Iterator[Path]:
-    """Write one output under a temporary name and move it into place on success.
-
-    Yields a path with the same file name inside a hidden staging folder
-    beside ``path`` (see :func:`atomic_outputs`).
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-        Final output path.
-    overwrite : bool, default False
-        Replace an existing output; otherwise raise :class:`OutputExistsError`.
-    """
-    path = Path(path)
-    with atomic_outputs(path.parent, [path.name], overwrite=overwrite) as staging:
-        yield staging / path.name
 
 
 _INT32 = np.iinfo(np.int32)

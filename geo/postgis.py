@@ -6,13 +6,21 @@ against a strict pattern and, like every column name, passed to the server
 only as quoted identifiers (``psycopg.sql.Identifier``); values go through
 ``COPY``, geometries as hex EWKB with their SRID. Existing tables are kept
 unless ``overwrite``.
+
+Errors are one line. They name the database as :func:`describe` does —
+user, host, port and database only, so no form of credential (a password
+in the URL's user part, ``?password=``, ``password=`` in a keyword string,
+``sslpassword``, ``PGPASSWORD``) is ever echoed — and the server's or
+libpq's own message has every such secret replaced by ``***``.
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
 from collections.abc import Mapping
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote
 
 import geopandas as gpd
 import numpy as np
@@ -23,6 +31,16 @@ from geo.errors import GeoplanError, OutputExistsError
 
 #: What a schema or table name may be: lower-case ASCII letters, digits, "_".
 NAME_PATTERN = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+#: Bytes PostgreSQL keeps of an identifier (NAMEDATALEN - 1).
+MAX_IDENTIFIER_BYTES = 63
+_SECRET_KEYS = ("password", "sslpassword")
+# Where a password can be written, as typed: the URL's user part (up to the
+# last "@" before the path), a query parameter, a keyword=value pair.
+_RAW_SECRETS = (
+    re.compile(r"^\w+://[^:/?#@]*:([^/?#]*)@"),
+    re.compile(r"[?&](?:ssl)?password=([^&]*)", re.IGNORECASE),
+    re.compile(r"(?:^|\s)(?:ssl)?password\s*=\s*('(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE),
+)
 _TYPES = {"i": "bigint", "u": "bigint", "f": "double precision", "b": "boolean"}
 
 
@@ -40,12 +58,108 @@ def check_name(value: str, what: str) -> str:
     return value
 
 
-def _redacted(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.password:
-        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-        return urlunsplit(parts._replace(netloc=netloc))
-    return url
+def describe(target: str) -> str:
+    """Where a connection string points, without any credential.
+
+    Parameters
+    ----------
+    target : str
+        A ``postgresql://`` URL or a libpq keyword/value string.
+
+    Returns
+    -------
+    str
+        ``postgresql://user@host:port/dbname`` with the parts ``target``
+        gives, or ``"the PostgreSQL connection string"`` when libpq cannot
+        parse it.
+    """
+    params = _parse(target)
+    if params is None:
+        return "the PostgreSQL connection string"
+    user = f"{params['user']}@" if params.get("user") else ""
+    port = f":{params['port']}" if params.get("port") else ""
+    text = f"postgresql://{user}{params.get('host', '')}{port}/{params.get('dbname', '')}"
+    return scrub(text, target)
+
+
+def _parse(target: str) -> dict | None:
+    """The connection parameters libpq reads from ``target``; None if it cannot."""
+    import psycopg
+    from psycopg.conninfo import conninfo_to_dict
+
+    try:
+        return conninfo_to_dict(target)
+    except psycopg.Error:
+        return None
+
+
+def _secrets(target: str) -> set[str]:
+    """Every string in ``target`` or the environment that may be a password."""
+    found = {match.group(1) for pattern in _RAW_SECRETS for match in pattern.finditer(target)}
+    found |= {s[1:-1] for s in found if len(s) > 1 and s[0] == s[-1] == "'"}
+    params = _parse(target) or {}
+    found |= {str(params[key]) for key in _SECRET_KEYS if params.get(key)}
+    found |= {unquote(s) for s in found}
+    if os.environ.get("PGPASSWORD"):
+        found.add(os.environ["PGPASSWORD"])
+    return {s for s in found if s}
+
+
+def scrub(text: str, target: str) -> str:
+    """``text`` on one line, with every password of ``target`` (see :func:`describe`) as ``***``.
+
+    Parameters
+    ----------
+    text : str
+        A message, such as libpq's or the server's (which may span lines).
+    target : str
+        The connection string the message is about.
+
+    Returns
+    -------
+    str
+    """
+    for secret in sorted(_secrets(target), key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return " ".join(re.sub(r"[\x00-\x1f\x7f]", " ", text).split())
+
+
+def _check_target(target: str) -> None:
+    """Refuse a URL whose user part libpq would read differently from what was meant."""
+    authority = re.match(r"^\w+://([^/?#]*)", target)
+    if authority and authority.group(1).count("@") > 1:
+        raise PostGISError(
+            "the PostgreSQL URL has more than one '@' before the host; "
+            "write an '@' in the user name or password as %40"
+        )
+
+
+def index_name(table: str, suffix: str = "geom_gist") -> str:
+    """The name of a table's index: ``<table>_<suffix>``, within PostgreSQL's 63 bytes.
+
+    A name that would be longer keeps the start of the table name and adds
+    eight hex digits of its SHA-1, so the indexes of two long tables that
+    share their first characters still differ.
+
+    Parameters
+    ----------
+    table : str
+        Table name (at most 63 bytes).
+    suffix : str
+        What the index is.
+
+    Returns
+    -------
+    str
+        At most :data:`MAX_IDENTIFIER_BYTES` bytes in UTF-8.
+    """
+    name = f"{table}_{suffix}"
+    if len(name.encode()) <= MAX_IDENTIFIER_BYTES:
+        return name
+    digest = hashlib.sha1(table.encode()).hexdigest()[:8]
+    room = MAX_IDENTIFIER_BYTES - len(f"__{digest}{suffix}".encode())
+    start = table.encode()[:room].decode(errors="ignore")
+    return f"{start}_{digest}_{suffix}"
 
 
 def _column_type(series: pd.Series) -> str:
@@ -85,7 +199,9 @@ def write_postgis(
     frames : mapping of str to geopandas.GeoDataFrame
         Table name (without prefix) to features.
     url : str
-        ``postgresql://user[:password]@host[:port]/database``.
+        ``postgresql://user[:password]@host[:port]/database[?param=value…]``
+        or a libpq keyword/value string (``host=… dbname=…``); the password
+        may also come from ``PGPASSWORD`` or a password file.
     schema : str
         Created if missing.
     prefix : str
@@ -116,16 +232,18 @@ def write_postgis(
         ) from exc
     check_name(schema, "schema")
     tables = {name: check_name(f"{prefix}{name}", "table") for name in frames}
+    _check_target(url)
+    where = describe(url)
     try:
         connection = psycopg.connect(url, connect_timeout=10)
     except psycopg.Error as exc:
-        raise PostGISError(f"{_redacted(url)}: cannot connect ({exc})") from None
+        raise PostGISError(f"{where}: cannot connect ({scrub(str(exc), url)})") from None
     written = []
     try:
         with connection, connection.cursor() as cursor:
             cursor.execute("SELECT 1 FROM pg_extension WHERE extname = 'postgis'")
             if cursor.fetchone() is None:
-                raise PostGISError(f"{_redacted(url)}: the database has no PostGIS extension")
+                raise PostGISError(f"{where}: the database has no PostGIS extension")
             existing = [
                 table
                 for table in tables.values()
@@ -134,14 +252,18 @@ def write_postgis(
             ]
             if existing and not overwrite:
                 raise OutputExistsError(
-                    f"{_redacted(url)}: table {schema}.{existing[0]} exists; "
-                    "pass --overwrite to replace it"
+                    f"{where}: table {schema}.{existing[0]} exists; pass --overwrite to replace it"
                 )
             cursor.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
             for name, frame in frames.items():
-                written.append(_write_table(cursor, sql, frame, schema, tables[name]))
+                try:
+                    written.append(_write_table(cursor, sql, frame, schema, tables[name]))
+                except psycopg.Error as exc:
+                    raise PostGISError(
+                        f"{where}: table {schema}.{tables[name]}: {scrub(str(exc), url)}"
+                    ) from None
     except psycopg.Error as exc:
-        raise PostGISError(f"{_redacted(url)}: {exc}".strip()) from None
+        raise PostGISError(f"{where}: {scrub(str(exc), url)}") from None
     finally:
         connection.close()
     return written
@@ -174,7 +296,7 @@ def _write_table(cursor, sql, frame: gpd.GeoDataFrame, schema: str, table: str) 
             writer.write_row((*row, geom))
     cursor.execute(
         sql.SQL("CREATE INDEX {} ON {} USING GIST (geom)").format(
-            sql.Identifier(f"{table}_geom_gist"[:63]), target
+            sql.Identifier(index_name(table)), target
         )
     )
     cursor.execute(sql.SQL("ANALYZE {}").format(target))

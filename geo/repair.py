@@ -92,12 +92,14 @@ def repair_geometries(
     family: str,
     source: str,
     feature_ids: Sequence | None = None,
+    ids: Sequence | None = None,
 ) -> Repaired:
     """Make a layer's geometries valid and of one family, logging every change.
 
     Steps, each vectorised over the layer:
 
-    1. missing or empty geometries are dropped;
+    1. missing or empty geometries are dropped; coordinates that are NaN or
+       infinite are refused (no repair can place them);
     2. Z and M coordinates are dropped;
     3. invalid geometries are made valid (:func:`shapely.make_valid`, the
        linework method, which keeps a ring that touches itself as a hole);
@@ -114,10 +116,19 @@ def repair_geometries(
         The file and layer, written into the log.
     feature_ids : sequence, optional
         Feature ids in the source, for the log (default: positions).
+    ids : sequence, optional
+        The features' ``id`` values, named with the feature id in errors.
 
     Returns
     -------
     Repaired
+
+    Raises
+    ------
+    GeometryError
+        A feature has a NaN or infinite x or y coordinate; the message names
+        the source, the first such feature (feature id and ``id``) and how
+        many there are.
     """
     if family not in FAMILIES:
         raise GeometryError(f"unknown geometry family {family!r}; expected one of {list(FAMILIES)}")
@@ -135,6 +146,7 @@ def repair_geometries(
     missing = pd.isna(geoms) | shapely.is_empty(geoms)
     note(missing, "missing or empty geometry", "dropped")
     keep &= ~missing
+    _refuse_non_finite(geoms, keep, source, fids, ids)
 
     has_z = keep & shapely.has_z(geoms)
     has_m = keep & _has_m(geoms)
@@ -171,6 +183,25 @@ def repair_geometries(
         columns=REPAIR_LOG_COLUMNS,
     )
     return Repaired(geoms[keep], keep, log)
+
+
+def _refuse_non_finite(
+    geoms: np.ndarray, keep: np.ndarray, source: str, fids: np.ndarray, ids: Sequence | None
+) -> None:
+    coords, owner = shapely.get_coordinates(geoms[keep], return_index=True)
+    bad = np.unique(owner[~np.isfinite(coords).all(axis=1)])
+    if bad.size == 0:
+        return
+    pos = np.flatnonzero(keep)[bad]
+    label = f"feature {fids[pos[0]]}"
+    first_id = None if ids is None else np.asarray(ids, dtype=object)[pos[0]]
+    if first_id is not None and not pd.isna(first_id):
+        label += f" (id {first_id!r})"
+    more = f"; {pos.size} features have such coordinates" if pos.size > 1 else ""
+    raise GeometryError(
+        f"{source} {label}: coordinates are not finite numbers (NaN or infinite){more}; "
+        "correct or delete the feature"
+    )
 
 
 def _has_m(geoms: np.ndarray) -> np.ndarray:

@@ -33,8 +33,11 @@ def layer_row(layer: LoadedLayer, base: Path) -> dict[str, Any]:
     layers), ``length_km`` (line layers), ``stored_area_field``,
     ``stored_area_unit``, ``stored_area_off`` (features whose stored area is
     more than 1 % off the computed one), ``fields`` (standard field → the
-    source field it was read from) and ``notes``. ``source`` is relative
-    to ``base`` (the project file's folder) when the file lies inside it.
+    source field it was read from) and ``notes`` (decisions and warnings:
+    encoding, CRS, derived fields, source fields kept as ``src_<name>``,
+    repeated ids told apart as ``<id>#<source feature id>``, text that looks
+    garbled). ``source`` is relative to ``base`` (the project file's folder)
+    when the file lies inside it.
     """
     frame = layer.frame
     polygon = layer.kind.family == "polygon"

@@ -10,15 +10,24 @@ import numpy as np
 import pandas as pd
 import shapely
 from pyproj import CRS
+from pyproj.exceptions import ProjError
 
 from geo.area import ellipsoidal_area
-from geo.crs import CGCS2000, resolve_source_crs, to_crs, transformer, working_crs_for
-from geo.errors import ProjectError
-from geo.io import list_layers, read_vector
-from geo.repair import REPAIR_LOG_COLUMNS, repair_geometries
+from geo.crs import (
+    CGCS2000,
+    crs_name,
+    resolve_source_crs,
+    to_crs,
+    transformer,
+    working_crs_for,
+)
+from geo.errors import CRSError, GeometryError, ProjectError
+from geo.io import SOURCE_FIELD_PREFIX, list_layers, read_vector, source_field_name
+from geo.repair import REPAIR_LOG_COLUMNS, Repaired, repair_geometries
 from geo.units import SQUARE_METRES
 from layers.catalog import FieldSpec, LayerKind, get_kind
 from layers.project import LayerSpec, Project
+from layers.region import FAR_KM, misplaced_layers
 
 logger = logging.getLogger(__name__)
 
@@ -27,6 +36,11 @@ _TRUE = {"true", "1", "t", "y", "yes", "是", "√", "●"}
 _FALSE = {"false", "0", "f", "n", "no", "否", "", "none", "nan", "○"}
 #: Relative difference beyond which a stored area is reported as off.
 STORED_AREA_TOLERANCE = 0.01
+#: Columns the loader (and the engine, on its selections) writes besides the
+#: kind's standard fields; a source field of one of these names is kept as
+#: ``src_<name>``.
+ADDED_COLUMNS = ("area_m2", "source_fid", "layer_kind", "fid", "geometry")
+_INTERNAL_PREFIX = "_geoplan_"
 
 
 @dataclass
@@ -41,7 +55,9 @@ class LoadedLayer:
     frame : geopandas.GeoDataFrame
         Standard fields first (``id``, ``name`` … as the kind defines them),
         then ``area_m2`` (ellipsoidal, computed) for polygon layers,
-        ``source_fid`` and the source's other attributes; in the working CRS.
+        ``source_fid`` and the source's other attributes (renamed
+        ``src_<name>`` where geoplan uses the name; see :func:`load_project`);
+        in the working CRS.
     driver : str
         GDAL driver (or ``"GeoParquet"``).
     source_crs : pyproj.CRS
@@ -230,6 +246,65 @@ def _usual_layer(spec: LayerSpec, kind: LayerKind) -> str | None:
     )
 
 
+def _nothing_usable(spec: LayerSpec, kind: LayerKind, repaired: Repaired) -> str:
+    problems = repaired.log.loc[repaired.log["action"] == "dropped", "problem"].value_counts()
+    why = ", ".join(f"{problem}: {n}" for problem, n in problems.items())
+    return (
+        f"{spec.source}: none of its {repaired.keep.size} features has a usable {kind.family} "
+        f"geometry ({why}), so no rule on {kind.name} could be checked"
+    )
+
+
+def _source_extras(
+    frame: gpd.GeoDataFrame, used: dict[str, str], kind: LayerKind, notes: list[str]
+) -> dict[str, str]:
+    """The source fields kept beside the standard ones, and the names they are kept under.
+
+    A field named like a column geoplan writes (:data:`ADDED_COLUMNS`, the
+    kind's standard fields, anything starting ``_geoplan_``), compared
+    case-insensitively, is kept as ``src_<name>`` and a note says so.
+    """
+    taken = [*ADDED_COLUMNS, *(fs.name for fs in kind.all_fields)]
+    kept = {}
+    for column in frame.columns:
+        if column == frame.geometry.name or column in used.values():
+            continue
+        wanted = column
+        if column.casefold().startswith(_INTERNAL_PREFIX):
+            wanted = SOURCE_FIELD_PREFIX + column
+        name = source_field_name(wanted, taken)
+        if name != column:
+            notes.append(f"source field {column} kept as {name}: geoplan writes {column} itself")
+        kept[column] = name
+        taken.append(name)
+    return kept
+
+
+def _unique_ids(data: pd.DataFrame, spec: LayerSpec, notes: list[str]) -> pd.Series:
+    """The ``id`` column with ``#<source feature id>`` appended to every id several features share.
+
+    A conflict row names its features by ``id``; a repeated id would leave
+    it pointing at two. Every feature of a repeated id is renamed, not all
+    but the first, so that none of them passes for the only one. A warning
+    names the layer and the first ids.
+    """
+    ids = data["id"].copy()
+    repeated = (ids.notna() & ids.duplicated(keep=False)).to_numpy()
+    if not repeated.any():
+        return ids
+    fids = data.index[repeated]
+    values = list(dict.fromkeys(ids[repeated]))
+    shown = ", ".join(repr(v) for v in values[:5]) + (" …" if len(values) > 5 else "")
+    message = (
+        f"{spec.source}: {int(repeated.sum())} features share the ids {shown}; "
+        f"each is told apart as id#<source feature id> (e.g. {ids[repeated].iloc[0]}#{fids[0]})"
+    )
+    logger.warning("%s", message)
+    notes.append(message)
+    ids[repeated] = [f"{v}#{fid}" for v, fid in zip(ids[repeated], fids, strict=True)]
+    return ids
+
+
 def _read_layer(spec: LayerSpec) -> tuple[LoadedLayer, gpd.GeoDataFrame]:
     kind = get_kind(spec.kind)
     notes = []
@@ -241,17 +316,25 @@ def _read_layer(spec: LayerSpec) -> tuple[LoadedLayer, gpd.GeoDataFrame]:
     frame = source.frame
     if source.encoding_how and source.encoding_how != "ascii":
         notes.append(f"text read as {source.encoding} ({source.encoding_how})")
+    notes.extend(source.notes)
+
+    mapped, used = _map_fields(frame, spec, kind)
+    repaired = repair_geometries(
+        frame.geometry.values,
+        family=kind.family,
+        source=spec.source,
+        feature_ids=frame.index,
+        ids=mapped.get("id"),
+    )
+    if len(frame) and not repaired.keep.any():
+        raise GeometryError(_nothing_usable(spec, kind, repaired))
 
     declared = to_crs(spec.crs) if spec.crs else frame.crs
-    x, y = _sample_xy(frame.geometry.values[~frame.geometry.isna().to_numpy()])
+    x, y = _sample_xy(repaired.geometries)
     crs, note = resolve_source_crs(declared, x, y, source=spec.source)
     if note:
         notes.append(note)
 
-    mapped, used = _map_fields(frame, spec, kind)
-    repaired = repair_geometries(
-        frame.geometry.values, family=kind.family, source=spec.source, feature_ids=frame.index
-    )
     data = pd.DataFrame(mapped, index=frame.index)
     if "id" not in data:
         data.insert(0, "id", frame.index.astype(str))
@@ -260,9 +343,9 @@ def _read_layer(spec: LayerSpec) -> tuple[LoadedLayer, gpd.GeoDataFrame]:
         data["chemical"] = kinds.str.contains("化工")
         notes.append("no chemical-park field; chemical = kind contains 化工")
     data["source_fid"] = frame.index
-    extra = [c for c in frame.columns if c not in used.values() and c != frame.geometry.name]
-    extra = [c for c in extra if c not in data.columns]
-    data = pd.concat([data, frame[extra]], axis=1).loc[repaired.keep]
+    extra = _source_extras(frame, used, kind, notes)
+    data = pd.concat([data, frame[list(extra)].rename(columns=extra)], axis=1).loc[repaired.keep]
+    data["id"] = _unique_ids(data, spec, notes)
     loaded_frame = gpd.GeoDataFrame(
         data.reset_index(drop=True), geometry=repaired.geometries, crs=crs
     )
@@ -283,9 +366,58 @@ def _read_layer(spec: LayerSpec) -> tuple[LoadedLayer, gpd.GeoDataFrame]:
 
 
 def _lonlat_bounds(frame: gpd.GeoDataFrame) -> np.ndarray:
-    bounds = frame.total_bounds
-    return np.asarray(
-        transformer(frame.crs, to_crs(CGCS2000)).transform_bounds(*bounds), dtype="float64"
+    """The frame's extent in longitude/latitude; inf where it is outside its CRS's domain."""
+    try:
+        box = transformer(frame.crs, to_crs(CGCS2000)).transform_bounds(*frame.total_bounds)
+    except ProjError:
+        return np.full(4, np.inf)
+    return np.asarray(box, dtype="float64")
+
+
+def _lonlat_text(box: tuple[float, float, float, float]) -> str:
+    return f"lon {box[0]:.2f}..{box[2]:.2f}, lat {box[1]:.2f}..{box[3]:.2f}"
+
+
+def _refuse_misplaced(extents: dict[str, tuple], layers: dict[str, LoadedLayer]) -> None:
+    """Refuse a layer whose CRS puts it far from the others (:func:`misplaced_layers`).
+
+    Raises
+    ------
+    CRSError
+        A layer whose coordinates are nowhere on the globe in its CRS, or one
+        far from the others, naming the layer, its extent and the region's in
+        longitude/latitude, the threshold, and the ``crs`` key to fix.
+    """
+    for kind, box in extents.items():
+        if not np.all(np.isfinite(box)):
+            layer = layers[kind]
+            raise CRSError(
+                f"{layer.spec.source}: {kind} read in {crs_name(layer.source_crs)} has "
+                "coordinates that are nowhere on the globe; its CRS is probably wrong: give the "
+                f'right one with crs = "EPSG:..." in [layers.{kind}]'
+            )
+    found = misplaced_layers(extents)
+    if not found:
+        return
+    if len(found) == len(extents):  # no two layers agree on where the region is
+        where = "; ".join(
+            f"{layers[m.kind].spec.source} ({crs_name(layers[m.kind].source_crs)}) at "
+            f"{_lonlat_text(m.box)}"
+            for m in found
+        )
+        raise CRSError(
+            f"the layers lie more than {FAR_KM:g} km apart: {where}; the CRS of some is "
+            'wrong: give the right one with crs = "EPSG:..." in its [layers.KIND]'
+        )
+    wrong = found[0]
+    layer = layers[wrong.kind]
+    raise CRSError(
+        f"{layer.spec.source}: {wrong.kind} read in {crs_name(layer.source_crs)} lies at "
+        f"{_lonlat_text(wrong.box)}, ~{wrong.distance_km:,.0f} km from the region of "
+        f"{wrong.region_of} "
+        f"({_lonlat_text(wrong.region)}; more than {FAR_KM:g} km away counts as misplaced); "
+        f'its CRS is probably wrong: give the right one with crs = "EPSG:..." '
+        f"in [layers.{wrong.kind}]"
     )
 
 
@@ -315,6 +447,18 @@ def load_project(project: Project, kinds: list[str] | None = None) -> LoadedProj
     project's ``working_crs``, or the CGCS2000 3° Gauss-Krüger zone of the
     centre of all layers. Polygon layers get ``area_m2``, ellipsoidal.
 
+    Column names: a source field whose name (in any case) is one geoplan
+    writes — the kind's standard fields, :data:`ADDED_COLUMNS`
+    (``area_m2``, ``source_fid``, ``layer_kind``, ``fid``, ``geometry``) or
+    anything starting ``_geoplan_`` — is kept, under ``src_<name>``
+    (``src_src_<name>`` if that is taken too); the layer's notes say so.
+
+    Ids: an ``id`` that several features of a layer share becomes
+    ``<id>#<source feature id>`` on each of them (``F1#12``), with a warning,
+    so that every conflict row names one feature; the part after ``#`` is
+    the feature id in the source file (``source_fid``), which joins the row
+    back to it.
+
     Parameters
     ----------
     project : Project
@@ -328,9 +472,12 @@ def load_project(project: Project, kinds: list[str] | None = None) -> LoadedProj
     Raises
     ------
     GeoplanError
-        Any layer that cannot be read, whose CRS cannot be decided or whose
-        fields cannot be mapped; the message names the file, layer, feature
-        and problem.
+        Any layer that cannot be read (a Shapefile cut short among them),
+        whose CRS cannot be decided or puts it more than
+        :data:`layers.region.FAR_KM` from the region of the others, whose
+        fields cannot be mapped, which has a NaN or infinite coordinate, or
+        which has features but none with a usable geometry of its family; the
+        message names the file, layer, feature and problem.
     """
     specs = [project.layers[k] for k in (kinds or project.layers)]
     read = []
@@ -338,10 +485,12 @@ def load_project(project: Project, kinds: list[str] | None = None) -> LoadedProj
         logger.info("reading %s from %s", spec.kind, spec.source)
         read.append(_read_layer(spec))
 
+    extents = {layer.kind.name: _lonlat_bounds(f) for layer, f in read if len(f)}
+    _refuse_misplaced(extents, {layer.kind.name: layer for layer, _ in read})
     if project.working_crs:
         crs = to_crs(project.working_crs)
     else:
-        boxes = np.array([_lonlat_bounds(f) for _, f in read if len(f)])
+        boxes = np.array(list(extents.values()))
         if boxes.size == 0:
             raise ProjectError(f"{project.path}: every layer is empty")
         crs = working_crs_for(

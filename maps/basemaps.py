@@ -10,6 +10,7 @@ GCJ-02: with that basemap every overlay is shifted into GCJ-02
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from geo.errors import GeoplanError
@@ -22,6 +23,13 @@ _TIANDITU = (
     "&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles"
     "&TILEMATRIX={{z}}&TILEROW={{y}}&TILECOL={{x}}&tk={key}"
 )
+
+
+# Leaflet's own placeholder pattern (L.Util.template, JavaScript \w is ASCII) and
+# the values it fills for tiles; any other name throws on every tile.
+_PLACEHOLDER = re.compile(r"\{ *([\w -]+) *\}", re.ASCII)
+_TILE_PLACEHOLDERS = frozenset({"s", "x", "y", "z", "r", "-y"})
+_TIANDITU_KEY = re.compile(r"[0-9A-Za-z]+", re.ASCII)
 
 
 class BasemapError(GeoplanError, ValueError):
@@ -88,8 +96,9 @@ def basemap(choice: str = "none", *, key: str | None = None, gcj02: bool = False
     Raises
     ------
     BasemapError
-        Unknown choice, 天地图 without a key, or a template without
-        ``{z}``/``{x}``/``{y}``.
+        Unknown choice, 天地图 without a key or with a key that is not
+        alphanumeric, or a template without ``{z}``/``{x}``/``{y}`` or with
+        a placeholder Leaflet cannot fill (``{foo}``).
     """
     if choice == "none":
         return NO_BASEMAP
@@ -109,6 +118,8 @@ def basemap(choice: str = "none", *, key: str | None = None, gcj02: bool = False
     if choice == "tianditu":
         if not key:
             raise BasemapError("basemap 'tianditu' needs the key (tk) of your 天地图 account")
+        if not _TIANDITU_KEY.fullmatch(key):
+            raise BasemapError("basemap 'tianditu': the key (tk) must be letters and digits only")
         attribution = "© 国家地理信息公共服务平台 天地图"
         return Basemap(
             "tianditu",
@@ -125,6 +136,12 @@ def basemap(choice: str = "none", *, key: str | None = None, gcj02: bool = False
         )
         return Basemap("amap", "高德地图", (Tiles(url, "© 高德地图 AutoNavi", "1234"),), gcj02=True)
     if all(part in choice for part in ("{z}", "{x}", "{y}")):
+        unknown = [m[0] for m in _PLACEHOLDER.finditer(choice) if m[1] not in _TILE_PLACEHOLDERS]
+        if unknown:
+            raise BasemapError(
+                f"basemap {choice!r}: unknown placeholder {unknown[0]}; "
+                "a tile URL template may use {s}, {x}, {y}, {z}, {-y} and {r}"
+            )
         return Basemap("xyz", "底图", (Tiles(choice, "", "abc"),), gcj02=gcj02)
     raise BasemapError(
         f"basemap {choice!r}: expected one of {', '.join(BASEMAP_NAMES)} "

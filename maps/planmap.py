@@ -10,7 +10,6 @@ fetched from the network unless a basemap is chosen.
 
 from __future__ import annotations
 
-import html
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -26,7 +25,19 @@ from layers.catalog import KINDS
 from layers.region import region_bounds
 from maps.basemaps import NO_BASEMAP, Basemap
 from maps.display import DisplayOptions, display_decimals, display_frame, to_display_crs
-from maps.elements import GeoJsonLayer, InlineAssets, Labels, Legend, OfflineMap, ScaleBar, Title
+from maps.elements import (
+    GeoJsonLayer,
+    ImageOverlay,
+    InlineAssets,
+    Labels,
+    LayerControl,
+    Legend,
+    OfflineMap,
+    ScaleBar,
+    TileLayer,
+    Title,
+    fill_slots,
+)
 from maps.images import DENSITY_RAMP, ImageLayer
 from maps.packing import pack_features
 from maps.popups import POPUP_COLUMNS, RULE_FIELDS, TOOLTIP, conflict_popup, layer_popup
@@ -206,29 +217,20 @@ def plan_map(
         max_zoom=18,
         control_scale=False,
     )
-    m.get_root().title = html.escape(options.title)
     m.add_child(InlineAssets(BACKGROUND))
     for i, tiles in enumerate(options.basemap.tiles):
-        folium.TileLayer(
-            tiles=tiles.url,
-            attr=html.escape(tiles.attribution) or " ",
-            name=html.escape(options.basemap.title if i == 0 else f"{options.basemap.title}注记"),
-            overlay=i > 0,
-            control=True,
-            subdomains=tiles.subdomains or "abc",
-            max_zoom=tiles.max_zoom,
-        ).add_to(m)
-
+        m.add_child(
+            TileLayer(
+                tiles.url,
+                tiles.attribution,
+                tiles.subdomains or "abc",
+                tiles.max_zoom,
+                name=options.basemap.title if i == 0 else f"{options.basemap.title}注记",
+                overlay=i > 0,
+            )
+        )
     for image in options.images:
-        folium.raster_layers.ImageOverlay(
-            image=image.url,
-            bounds=image.bounds,
-            name=html.escape(image.name),
-            opacity=image.opacity,
-            show=image.show,
-            overlay=True,
-            control=True,
-        ).add_to(m)
+        m.add_child(ImageOverlay(image.url, image.bounds, image.opacity, image.name, image.show))
 
     referenced = _referenced_ids(conflicts)
     legend_layers: list[tuple[str, Style, bool]] = []
@@ -274,7 +276,7 @@ def plan_map(
     m.add_child(ScaleBar())  # first: bottom-left controls stack upwards
     m.add_child(Legend(legend))
     m.add_child(Title(options.title, options.subtitle))
-    folium.LayerControl(collapsed=False).add_to(m)
+    m.add_child(LayerControl(collapsed=False))
     m.fit_bounds([[south, west], [north, east]])
     return m
 
@@ -347,5 +349,12 @@ def _add_conflicts(
 
 
 def map_html(m: folium.Map) -> str:
-    """The map as one self-contained HTML document."""
-    return m.get_root().render()
+    """The map as one self-contained HTML document.
+
+    folium renders the page from templates holding only code and generated
+    names; the data (names, popups, title, tile URLs, images, assets) are
+    filled into their slots afterwards, so no template engine ever sees them
+    (:mod:`maps.elements`).
+    """
+    root = m.get_root()
+    return fill_slots(root.render(), root)

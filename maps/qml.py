@@ -78,8 +78,16 @@ def _symbol(parent: ET.Element, name: str, style: Style, family: str) -> None:
         ET.SubElement(layer, "prop", {"k": key, "v": value})
 
 
-def _quote(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
+def quoted_string(value: str) -> str:
+    """A QGIS expression string literal of ``value``, as ``QgsExpression.quotedString``."""
+    for char, escaped in (("'", "''"), ("\\", "\\\\"), ("\n", "\\n"), ("\t", "\\t")):
+        value = value.replace(char, escaped)
+    return f"'{value}'"
+
+
+def quoted_column(name: str) -> str:
+    """A QGIS expression field reference, as ``QgsExpression.quotedColumnRef``."""
+    return '"' + name.replace('"', '""') + '"'
 
 
 def _labels(root: ET.Element, column: str) -> None:
@@ -154,9 +162,9 @@ def layer_qml(
         values = list(styles)
         for i, value in enumerate(values):
             if value == "True":
-                expression = f'"{column}"'
+                expression = quoted_column(column)
             else:
-                expression = f'"{column}" = {_quote(value)}'
+                expression = f"{quoted_column(column)} = {quoted_string(value)}"
             ET.SubElement(
                 rules,
                 "rule",

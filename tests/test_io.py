@@ -11,7 +11,8 @@ import shapely
 
 from conftest import LONLAT_BOXES, NAMES, lonlat_to, write_gbk_shapefile_without_cpg
 from geo.errors import EncodingError, LayerReadError, OutputExistsError
-from geo.io import atomic_output, list_layers, read_vector, write_layers, write_vector
+from geo.io import list_layers, read_vector, write_layers, write_vector
+from geo.outputs import atomic_output
 
 
 @pytest.fixture

@@ -181,9 +181,9 @@ def test_demo_map_loads_nothing_from_the_network(demo_out):
 
 
 def _overlay_names(page: str) -> list[str]:
-    """Names of the layer control's overlays, as folium writes them (JSON strings)."""
-    found = re.findall(r'"((?:[^"\\]|\\.)*)"\s*:\s*(?:geo_json|labels)_\w+', page)
-    return [json.loads(f'"{name}"') for name in found]
+    """Names of the layer control's overlays, from its JSON slot (maps/elements.py)."""
+    slot = re.search(r'<script type="application/json" id="layer_control_\w+_data">([^<]*)<', page)
+    return [layer["name"] for layer in json.loads(slot[1])["layers"] if layer["overlay"]]
 
 
 def _map(tmp_path, *args) -> tuple[int, str, str]:

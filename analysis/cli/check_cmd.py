@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from analysis.cli.options import (
+    RuleTolerance,
     basemap_options,
     export_options,
     fail_on_opt,
@@ -14,34 +15,21 @@ from analysis.cli.options import (
     overwrite_opt,
     project_arg,
 )
+from analysis.cli.outputs import staged_outputs
 from analysis.cli.summary import summary_text
-from analysis.rules import RuleError, reaches
+from analysis.rules import reaches
 from analysis.run import (
+    OUTPUT_NAMES,
     CheckOptions,
     ExportOptions,
     check_project,
-    output_names,
     write_outputs,
 )
 from geo.export import FORMATS
-from geo.io import refuse_existing
 from layers.project import read_project
 from maps import basemaps
 
 EXIT_CONFLICTS = 1
-
-
-def _tolerances(values: tuple[str, ...]) -> dict[str, float]:
-    out = {}
-    for value in values:
-        rule, _, number = value.rpartition("=")
-        try:
-            out[rule or "*"] = float(number)
-        except ValueError:
-            raise RuleError(
-                f"--min-area {value!r}: expected RULE_ID=M2 or M2 (square metres)"
-            ) from None
-    return out
 
 
 def run_options(f):
@@ -61,7 +49,7 @@ def run_options(f):
             "--min-area",
             "min_area",
             multiple=True,
-            metavar="[RULE_ID=]M2",
+            type=RuleTolerance(),
             help="Sliver tolerance in m², for one rule or (without RULE_ID=) all; repeatable.",
         ),
         click.option(
@@ -98,22 +86,23 @@ def execute(ctx: click.Context, project, out_dir: str, run: dict):
         crs=run["export_crs"],
         encoding=run["export_encoding"].upper(),
     )
-    refuse_existing(Path(out_dir), output_names(export), overwrite=overwrite)
     options = CheckOptions(
         packs=tuple(run["packs"]) or None,
         disabled=tuple(run["disable"]),
-        min_area_m2=_tolerances(run["min_area"]),
+        min_area_m2=dict(run["min_area"]),
         strict=run["strict"],
     )
     progress = None if quiet else (lambda message: click.echo(f"geoplan: {message}", err=True))
-    result = check_project(project, options, progress=progress)
-    written = write_outputs(result, out_dir, overwrite=overwrite, basemap=chosen, export=export)
+    # opened before the check runs, so an unusable output folder is found first
+    with staged_outputs(out_dir, list(OUTPUT_NAMES), overwrite=overwrite) as staging:
+        result = check_project(project, options, progress=progress)
+        written = write_outputs(result, staging, basemap=chosen, export=export)
     if not quiet:
         click.echo(summary_text(result))
         click.echo("")
     click.echo("outputs:")
-    for path in written:
-        click.echo(f"  {path.resolve()}")
+    for name in written:
+        click.echo(f"  {(Path(out_dir) / name).resolve()}")
     return result
 
 

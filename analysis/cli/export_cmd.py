@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from analysis.cli.options import conflicts_opt, export_options, overwrite_opt, project_arg
+from analysis.cli.outputs import staged_outputs
 from analysis.run import (
     CheckOptions,
     ExportOptions,
@@ -16,10 +17,20 @@ from analysis.run import (
     read_conflicts,
 )
 from geo.export import FORMATS, export_names
-from geo.io import atomic_outputs, refuse_existing
 from geo.postgis import check_name, write_postgis
 from layers.loader import load_project
-from layers.project import read_project
+from layers.project import Project, read_project
+
+
+def _frames(project: Project, conflicts_file: str | None) -> dict:
+    """The layers as loaded and the conflicts (of ``--conflicts``, else of the rules), to export."""
+    if conflicts_file:
+        loaded = load_project(project)
+        conflicts = read_conflicts(conflicts_file, loaded.crs)
+    else:
+        result = check_project(project, CheckOptions())
+        loaded, conflicts = result.loaded, result.conflicts
+    return export_frames(loaded, conflicts)
 
 
 @click.command("export")
@@ -78,18 +89,7 @@ def export_command(
         check_name(schema, "schema")
         for kind in kinds:
             check_name(f"{table_prefix}{kind}", "table")
-    else:
-        stem = Path(project_file).stem
-        names = [name for fmt in formats for name in export_names(kinds, fmt, stem)]
-        refuse_existing(Path(out_dir), names, overwrite=overwrite)
-    if conflicts_file:
-        loaded = load_project(project)
-        conflicts = read_conflicts(conflicts_file, loaded.crs)
-    else:
-        result = check_project(project, CheckOptions())
-        loaded, conflicts = result.loaded, result.conflicts
-    frames = export_frames(loaded, conflicts)
-    if database:
+        frames = _frames(project, conflicts_file)
         if export_crs:
             frames = {name: frame.to_crs(export_crs) for name, frame in frames.items()}
         tables = write_postgis(
@@ -99,9 +99,12 @@ def export_command(
         for table in tables:
             click.echo(f"  {table}")
         return
+    stem = Path(project_file).stem
+    names = [name for fmt in formats for name in export_names(kinds, fmt, stem)]
     options = ExportOptions(formats, export_crs, export_encoding.upper())
-    with atomic_outputs(Path(out_dir), names, overwrite=overwrite) as staging:
-        warnings = export_to(frames, staging, options, stem)
+    # opened before the rules run, so an unusable output folder is found first
+    with staged_outputs(out_dir, names, overwrite=overwrite) as staging:
+        warnings = export_to(_frames(project, conflicts_file), staging, options, stem)
         written = sorted(p.name for p in staging.iterdir())
     for warning in warnings:
         click.echo(f"geoplan: warning: {warning}", err=True)

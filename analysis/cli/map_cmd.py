@@ -8,8 +8,8 @@ from pathlib import Path
 import click
 
 from analysis.cli.options import basemap_options, conflicts_opt, overwrite_opt, project_arg
+from analysis.cli.outputs import staged_outputs
 from analysis.run import read_conflicts, render_map
-from geo.io import atomic_output, refuse_existing
 from layers.loader import load_project
 from layers.project import read_project
 from maps import basemaps
@@ -40,17 +40,17 @@ def map_command(
 ) -> None:
     """Draw PROJECT.toml's layers on a self-contained HTML map (no network needed)."""
     chosen = basemaps.basemap(basemap, key=tianditu_key, gcj02=basemap_gcj02)
-    refuse_existing(Path(out_file).parent, [Path(out_file).name], overwrite=overwrite)
     project = read_project(project_file)
-    loaded = load_project(project)
-    conflicts = read_conflicts(conflicts_file, loaded.crs) if conflicts_file else None
-    what = "图层与冲突" if conflicts is not None else "图层总览"
-    page = render_map(
-        loaded,
-        conflicts,
-        subtitle=f"{what} · {datetime.now().astimezone():%Y-%m-%d %H:%M}",
-        basemap=chosen,
-    )
-    with atomic_output(out_file, overwrite=overwrite) as staged:
-        staged.write_text(page, encoding="utf-8")
+    out = Path(out_file)
+    with staged_outputs(out.parent, [out.name], overwrite=overwrite) as staging:
+        loaded = load_project(project)
+        conflicts = read_conflicts(conflicts_file, loaded.crs) if conflicts_file else None
+        what = "图层与冲突" if conflicts is not None else "图层总览"
+        page = render_map(
+            loaded,
+            conflicts,
+            subtitle=f"{what} · {datetime.now().astimezone():%Y-%m-%d %H:%M}",
+            basemap=chosen,
+        )
+        (staging / out.name).write_text(page, encoding="utf-8")
     click.echo(f"map: {click.format_filename(out_file)}")

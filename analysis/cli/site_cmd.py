@@ -8,12 +8,13 @@ import time
 import click
 
 from analysis.cli.check_cmd import EXIT_CONFLICTS
-from analysis.cli.options import fail_on_opt, json_opt
+from analysis.cli.options import CRS_TYPE, fail_on_opt, json_opt
 from analysis.cli.summary import fmt_number
 from analysis.cli.table import format_table
 from analysis.rules import reaches
 from analysis.run import CheckOptions, project_rules
-from analysis.site import check_site, read_site
+from analysis.site import check_site, parse_wkt, read_site
+from geo.errors import GeometryError
 from layers.catalog import KINDS
 from layers.loader import load_project
 from layers.project import read_project
@@ -29,6 +30,16 @@ def _values(pairs: tuple[str, ...]) -> dict[str, str]:
     return out
 
 
+def _wkt(ctx: click.Context, param: click.Parameter, value: str | None):
+    """``--wkt`` parsed and checked before any work (see :func:`analysis.site.parse_wkt`)."""
+    if value is None:
+        return None
+    try:
+        return parse_wkt(value)
+    except GeometryError as exc:
+        raise click.BadParameter(str(exc).removeprefix("--wkt: "), ctx, param) from None
+
+
 @click.command()
 @click.argument("site_file", required=False, type=click.Path(dir_okay=True, path_type=str))
 @click.option(
@@ -38,8 +49,14 @@ def _values(pairs: tuple[str, ...]) -> dict[str, str]:
     type=click.Path(dir_okay=False, path_type=str),
     help="The project to check against.",
 )
-@click.option("--wkt", help="The site as WKT instead of a file.")
-@click.option("--crs", help="CRS of the site's coordinates if the file has none (or for --wkt).")
+@click.option(
+    "--wkt", callback=_wkt, help="The site as WKT (a POLYGON or MULTIPOLYGON) instead of a file."
+)
+@click.option(
+    "--crs",
+    type=CRS_TYPE,
+    help="CRS of the site's coordinates if the file has none (or for --wkt).",
+)
 @click.option(
     "--as",
     "as_kind",

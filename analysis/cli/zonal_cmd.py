@@ -6,7 +6,7 @@ import json
 
 import click
 
-from analysis.cli.options import json_opt, project_arg
+from analysis.cli.options import FiniteFloat, json_opt, project_arg
 from analysis.cli.table import format_table
 from geo.errors import ProjectError
 from geo.terrain import MEASURES
@@ -26,7 +26,7 @@ from layers.project import read_project
     show_default=True,
     help=f"Comma-separated, from: {', '.join(STATS)} (pNN: percentile).",
 )
-@click.option("--threshold", type=float, help="Also the covered share above this value.")
+@click.option("--threshold", type=FiniteFloat(), help="Also the covered share above this value.")
 @json_opt
 def zonal_command(
     project_file: str,

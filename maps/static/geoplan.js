@@ -1,7 +1,21 @@
-/* geoplan map helpers. Every value from the data reaches the page through
-   textContent, never innerHTML: a field holding markup shows as text. */
+/* geoplan map helpers. Every value from the data arrives in a JSON slot
+   (maps/elements.py) and reaches the page through textContent, never
+   innerHTML: a field holding markup shows as text. The Leaflet APIs that take
+   HTML (layer-control names, attributions) get it escaped. */
 var geoplan = (function () {
   "use strict";
+
+  /* The parsed content of a JSON slot. */
+  function data(id) {
+    return JSON.parse(document.getElementById(id).textContent);
+  }
+
+  var ENTITIES = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
+
+  /* Text as HTML that shows exactly that text. */
+  function escapeHtml(value) {
+    return String(value).replace(/[&<>"']/g, function (c) { return ENTITIES[c]; });
+  }
 
   function text(tag, value, className) {
     var el = document.createElement(tag);
@@ -46,14 +60,14 @@ var geoplan = (function () {
   }
 
   /* Packed features (maps/packing.py) back to a GeoJSON FeatureCollection. */
-  function unpack(data) {
-    var n = data.xy.length / 2, items = new Array(n), x = 0, y = 0, i, k;
+  function unpack(packed) {
+    var n = packed.xy.length / 2, items = new Array(n), x = 0, y = 0, i, k;
     for (i = 0; i < n; i++) {
-      x += data.xy[2 * i];
-      y += data.xy[2 * i + 1];
-      items[i] = [x / data.s, y / data.s];
+      x += packed.xy[2 * i];
+      y += packed.xy[2 * i + 1];
+      items[i] = [x / packed.s, y / packed.s];
     }
-    data.o.forEach(function (offsets) {
+    packed.o.forEach(function (offsets) {
       var grouped = new Array(offsets.length - 1);
       for (k = 0; k < offsets.length - 1; k++) grouped[k] = items.slice(offsets[k], offsets[k + 1]);
       items = grouped;
@@ -63,15 +77,17 @@ var geoplan = (function () {
       features: items.map(function (coordinates, k) {
         return {
           type: "Feature",
-          properties: data.p[k],
-          geometry: { type: data.t, coordinates: coordinates }
+          properties: packed.p[k],
+          geometry: { type: packed.t, coordinates: coordinates }
         };
       })
     };
   }
 
-  /* A packed overlay: styles by the feature's _s, popups, tooltips, highlight. */
-  function layer(data, spec) {
+  /* A packed overlay: styles by the feature's _s, popups, tooltips, highlight.
+     content = {features (packed), spec}. */
+  function layer(content) {
+    var spec = content.spec;
     var group = L.geoJson(null, {
       style: function (feature) {
         return spec.styles[feature.properties._s || 0];
@@ -84,13 +100,13 @@ var geoplan = (function () {
         }
       }
     });
-    group.addData(unpack(data));
+    group.addData(unpack(content.features));
     return group;
   }
 
-  /* Permanent labels, shown from minZoom on. */
-  function labels(map, group, rows, minZoom) {
-    rows.forEach(function (row) {
+  /* Permanent labels, shown from spec.minZoom on; spec.rows = [[lat, lon, text]]. */
+  function labels(map, group, spec) {
+    spec.rows.forEach(function (row) {
       L.marker([row[0], row[1]], {
         interactive: false,
         keyboard: false,
@@ -98,7 +114,7 @@ var geoplan = (function () {
       }).addTo(group);
     });
     function update() {
-      map.getContainer().classList.toggle("geoplan-labels-hidden", map.getZoom() < minZoom);
+      map.getContainer().classList.toggle("geoplan-labels-hidden", map.getZoom() < spec.minZoom);
     }
     map.on("zoomend", update);
     update();
@@ -116,8 +132,70 @@ var geoplan = (function () {
     new Box({ position: position }).addTo(map);
   }
 
+  /* Title and second line, top centre; spec = {title, subtitle}. */
+  function title(map, spec) {
+    var box = text("div", spec.title, "geoplan-title");
+    box.appendChild(text("small", spec.subtitle));
+    map.getContainer().appendChild(box);
+  }
+
+  /* The foldable legend; spec = {summary, sections: [[heading, [[label, css, line]]]]}. */
+  function legend(map, spec) {
+    var box = document.createElement("details");
+    box.className = "geoplan-legend";
+    box.open = map.getSize().y > 700;
+    box.appendChild(text("summary", spec.summary));
+    spec.sections.forEach(function (section) {
+      box.appendChild(text("h4", section[0]));
+      section[1].forEach(function (entry) {
+        var row = document.createElement("div");
+        var swatch = document.createElement("i");
+        if (entry[2]) swatch.className = "line";
+        Object.keys(entry[1]).forEach(function (key) { swatch.style[key] = entry[1][key]; });
+        row.appendChild(swatch);
+        row.appendChild(document.createTextNode(entry[0]));
+        box.appendChild(row);
+      });
+    });
+    control(map, box, "bottomleft");
+  }
+
+  /* A tile layer; spec = {url, attribution (text), subdomains, maxZoom}. */
+  function tiles(spec) {
+    return L.tileLayer(spec.url, {
+      attribution: escapeHtml(spec.attribution),
+      subdomains: spec.subdomains,
+      maxZoom: spec.maxZoom,
+      maxNativeZoom: spec.maxZoom
+    });
+  }
+
+  /* An image overlay; spec = {url, bounds, opacity}. */
+  function image(spec) {
+    return L.imageOverlay(spec.url, spec.bounds, { opacity: spec.opacity });
+  }
+
+  /* The layer control over layers (in order), named by spec.layers[i].name
+     (text); returns the layers by name as {base_layers, overlays}. */
+  function layerControl(map, layers, spec) {
+    var byName = { base_layers: {}, overlays: {} };
+    var box = L.control.layers(null, null, { collapsed: spec.collapsed });
+    spec.layers.forEach(function (entry, i) {
+      if (entry.overlay) {
+        box.addOverlay(layers[i], escapeHtml(entry.name));
+        byName.overlays[entry.name] = layers[i];
+      } else {
+        box.addBaseLayer(layers[i], escapeHtml(entry.name));
+        byName.base_layers[entry.name] = layers[i];
+      }
+    });
+    box.addTo(map);
+    return byName;
+  }
+
   return {
-    text: text, table: table, bind: bind, unpack: unpack, layer: layer, labels: labels,
-    control: control
+    data: data, escapeHtml: escapeHtml, text: text, table: table, bind: bind, unpack: unpack,
+    layer: layer, labels: labels, control: control, title: title, legend: legend, tiles: tiles,
+    image: image, layerControl: layerControl
   };
 })();
