@@ -19,8 +19,9 @@ import rasterio
 import shapely
 from rasterio.transform import from_origin
 
-from geo.io import atomic_outputs
-from layers.bazhong.gen.plan import CRS, SEED, build
+from geo.outputs import atomic_outputs
+from layers.bazhong.gen.plan import build
+from layers.bazhong.gen.shapes import CRS
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 OUTPUTS = ["bazhong.gpkg", "planted_conflicts.csv", "dem.tif"]
@@ -43,11 +44,11 @@ TITLES = {
 }
 
 
-def write(out: Path, *, overwrite: bool = True, seed: int = SEED) -> list[Path]:
-    """Generate the dataset and write it into ``out``."""
-    plan, elevation, (west, north, cell) = build(seed)
+def write(out: Path) -> list[Path]:
+    """Generate the dataset and write it into ``out``, replacing what is there."""
+    plan, elevation, (west, north, cell) = build()
     pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": "2026-01-01T00:00:00Z"})
-    with atomic_outputs(out, OUTPUTS, overwrite=overwrite) as staging:
+    with atomic_outputs(out, OUTPUTS, overwrite=True) as staging:
         for name, frame in plan.layers.items():
             description = REAL if name == "XZQ_XJ" else GENERATED
             # centimetres; rounding (not set_precision) keeps the planted invalid rings as they are

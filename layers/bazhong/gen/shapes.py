@@ -1,4 +1,4 @@
-"""Shape helpers of the Bazhong generator: blobs, wiggly lines, calibration.
+"""Shape helpers of the Bazhong generator: blobs, wiggly lines, calibration, lookups.
 
 Everything is in EPSG:4545 metres and driven by a ``numpy.random.Generator``
 so that the same seed gives the same shapes.
@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import shapely
 from pyproj import Transformer
 
@@ -28,6 +29,37 @@ def gk(lon: float, lat: float) -> tuple[float, float]:
 def area(geom: shapely.Geometry) -> float:
     """Ellipsoidal area (m²) of one geometry in EPSG:4545."""
     return float(ellipsoidal_area(np.array([geom], dtype=object), CRS)[0])
+
+
+def stored_area(geoms: np.ndarray) -> np.ndarray:
+    """Ellipsoidal areas (m², to 0.01 m²) of EPSG:4545 geometries, as the MJ fields store them."""
+    return ellipsoidal_area(geoms, CRS).round(2)
+
+
+def square(x: float, y: float, half: float) -> shapely.Polygon:
+    """The axis-parallel square of half-side ``half`` (m) centred on ``x, y`` (m)."""
+    return shapely.box(x - half, y - half, x + half, y + half)
+
+
+def first_ring(geom: shapely.Geometry) -> shapely.LinearRing:
+    """The exterior ring of a polygon, or of the first part of a multipolygon."""
+    return geom.exterior if geom.geom_type == "Polygon" else geom.geoms[0].exterior
+
+
+def named(frame: pd.DataFrame, name: str) -> pd.Series:
+    """The first row of ``frame`` whose name field ``MC`` is ``name``."""
+    return frame.loc[frame["MC"] == name].iloc[0]
+
+
+def random_points(rng: np.random.Generator, polygon: shapely.Geometry, n: int) -> np.ndarray:
+    """``n`` points drawn uniformly inside ``polygon``, as an (n, 2) array of x, y (m)."""
+    x0, y0, x1, y1 = polygon.bounds
+    shapely.prepare(polygon)
+    out = np.empty((0, 2))
+    while len(out) < n:
+        xy = rng.uniform([x0, y0], [x1, y1], size=(4 * n, 2))
+        out = np.vstack([out, xy[shapely.contains_xy(polygon, xy[:, 0], xy[:, 1])]])
+    return out[:n]
 
 
 def blob(
@@ -89,6 +121,25 @@ def wiggly_line(
     d = np.gradient(coords, axis=0)
     normal = np.column_stack([-d[:, 1], d[:, 0]]) / np.linalg.norm(d, axis=1)[:, None]
     return shapely.LineString(coords + normal * offset[:, None])
+
+
+def sized_blob(
+    rng: np.random.Generator, x: float, y: float, target_m2: float, *, lo: float, **outline: Any
+) -> shapely.Geometry:
+    """A :func:`blob` centred on ``x, y`` (m), scaled about its centre to ``target_m2``.
+
+    Parameters
+    ----------
+    target_m2 : float
+        Ellipsoidal area wanted (m²).
+    lo : float
+        Smallest mean radius tried (m); the largest is 20 km.
+    **outline
+        ``vertices``, ``roughness`` and ``stretch`` of the blob.
+    """
+    shape = blob(rng, x, y, 1.0, **outline)
+    centre = shapely.Point(x, y)
+    return calibrate(lambda f: scale_about(shape, f, centre), target_m2, lo, 20_000)
 
 
 def scale_about(geom: shapely.Geometry, factor: float, origin: shapely.Point) -> shapely.Geometry:
