@@ -21,16 +21,16 @@ import numpy as np
 import pandas as pd
 from pyproj import CRS
 
-from analysis import relations
-from analysis.attribution import Units, split_by_unit
-from analysis.relations import Breaches, Selection
-from analysis.rules import SEVERITY_RANK, Rule, RuleError, Side
-from analysis.slivers import Slivers, drop_slivers
-from geo.area import ellipsoidal_area
-from geo.terrain import DerivedRasters, above_threshold
-from geo.units import m2_to_ha, m2_to_mu
-from layers.catalog import KINDS
-from layers.loader import LoadedProject
+from geoplan.analysis import relations
+from geoplan.analysis.attribution import Units, split_by_unit
+from geoplan.analysis.relations import Breaches, Selection
+from geoplan.analysis.rules import SEVERITY_RANK, Rule, RuleError, Side
+from geoplan.analysis.slivers import Slivers, drop_slivers
+from geoplan.geo.area import ellipsoidal_area
+from geoplan.geo.terrain import DerivedRasters, above_threshold
+from geoplan.geo.units import m2_to_ha, m2_to_mu
+from geoplan.layers.catalog import KINDS
+from geoplan.layers.loader import LoadedProject
 
 logger = logging.getLogger(__name__)
 

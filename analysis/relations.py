@@ -16,7 +16,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from analysis.overlay import Indexed, intersect_pairs, near_pairs, outside
+from geoplan.analysis.overlay import Indexed, intersect_pairs, near_pairs, outside
 
 #: Values of the ``detail`` column: what kind of breach a row is.
 DETAILS = {

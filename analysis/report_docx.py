@@ -24,7 +24,7 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 
-from analysis.report_tables import (
+from geoplan.analysis.report_tables import (
     Column,
     Table,
     conflict_table,
@@ -37,8 +37,8 @@ from analysis.report_tables import (
     terrain_table,
     township_table,
 )
-from analysis.rules import SEVERITY_TITLES
-from geo.text import xml_safe
+from geoplan.analysis.rules import SEVERITY_TITLES
+from geoplan.geo.text import xml_safe
 
 #: Conflicts listed in the appendix at most; the rest are in report.xlsx.
 APPENDIX_ROWS = 1000

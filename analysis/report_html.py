@@ -15,8 +15,8 @@ from collections.abc import Mapping
 from html import escape
 from typing import Any
 
-from analysis.report_svg import stacked_bars
-from analysis.report_tables import (
+from geoplan.analysis.report_svg import stacked_bars
+from geoplan.analysis.report_tables import (
     Table,
     county_table,
     fmt,
@@ -29,8 +29,8 @@ from analysis.report_tables import (
     top_conflict_table,
     township_table,
 )
-from analysis.rules import SEVERITIES, SEVERITY_TITLES
-from maps.style import SEVERITY_STYLES
+from geoplan.analysis.rules import SEVERITIES, SEVERITY_TITLES
+from geoplan.maps.style import SEVERITY_STYLES
 
 _CSS = """
 body { font: 14px/1.5 "Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", "SimSun",

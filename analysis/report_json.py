@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from analysis.results import CheckResult, conflict_records, inputs, summary, tool_version
+from geoplan.analysis.results import CheckResult, conflict_records, inputs, summary, tool_version
 
 #: Bumped when a field changes meaning or disappears (adding fields keeps it).
 SCHEMA_VERSION = 1

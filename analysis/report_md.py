@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from analysis.report_tables import (
+from geoplan.analysis.report_tables import (
     Table,
     fmt,
     headline,

@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from analysis.rules import SEVERITY_TITLES
-from layers.catalog import KINDS
+from geoplan.analysis.rules import SEVERITY_TITLES
+from geoplan.layers.catalog import KINDS
 
 STATUS_NAMES = {"pass": "达标", "fail": "未达标", "missing": "缺少数据"}
 UNIT_NAMES = {"m2": "m²", "mu": "亩", "ha": "公顷", "wanmu": "万亩", "km2": "km²", "count": "个"}

@@ -22,7 +22,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from analysis.report_tables import (
+from geoplan.analysis.report_tables import (
     Column,
     Table,
     conflict_table,
@@ -34,7 +34,7 @@ from analysis.report_tables import (
     terrain_table,
     township_table,
 )
-from geo.text import xml_text
+from geoplan.geo.text import xml_text
 
 _FORMATS = {"int": "#,##0", "area": "#,##0.00", "number": "#,##0.####", "pct": '+0.00" %"'}
 _HEADER_FILL = PatternFill("solid", fgColor="DDDDDD")

@@ -19,14 +19,14 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from analysis.engine import CONFLICT_COLUMNS, Evaluation, RuleResult
-from analysis.rules import SEVERITIES, SEVERITY_TITLES, Rule
-from analysis.targets import TargetRow
-from geo.terrain import DerivedRasters
-from geo.units import m2_to_ha, m2_to_mu
-from geo.zonal import zonal_stats
-from layers.inventory import inventory
-from layers.loader import LoadedProject
+from geoplan.analysis.engine import CONFLICT_COLUMNS, Evaluation, RuleResult
+from geoplan.analysis.rules import SEVERITIES, SEVERITY_TITLES, Rule
+from geoplan.analysis.targets import TargetRow
+from geoplan.geo.terrain import DerivedRasters
+from geoplan.geo.units import m2_to_ha, m2_to_mu
+from geoplan.geo.zonal import zonal_stats
+from geoplan.layers.inventory import inventory
+from geoplan.layers.loader import LoadedProject
 
 
 def tool_version() -> str:

@@ -36,8 +36,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from geo.errors import GeoplanError
-from layers.catalog import KINDS
+from geoplan.geo.errors import GeoplanError
+from geoplan.layers.catalog import KINDS
 
 RELATIONS = (
     "must_not_overlap",
@@ -302,7 +302,7 @@ def parse_pack(text: str, source: str) -> RulePack:
 
 def builtin_packs() -> list[str]:
     """Names of the rule packs that ship with geoplan."""
-    folder = resources.files("analysis") / "packs"
+    folder = resources.files("geoplan.analysis") / "packs"
     return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".toml"))
 
 
@@ -316,7 +316,7 @@ def load_pack(name_or_path: str | os.PathLike) -> RulePack:
     """
     value = str(name_or_path)
     if value in builtin_packs():
-        resource = resources.files("analysis") / "packs" / f"{value}.toml"
+        resource = resources.files("geoplan.analysis") / "packs" / f"{value}.toml"
         return parse_pack(resource.read_text(encoding="utf-8"), f"{value} (built-in)")
     path = Path(value)
     if not path.is_file():

@@ -19,16 +19,16 @@ from pathlib import Path
 
 import geopandas as gpd
 
-from analysis.density import Density, conflict_density
-from analysis.engine import CONFLICT_COLUMNS, evaluate
-from analysis.relations import DETAILS
-from analysis.report_docx import render_docx
-from analysis.report_html import render_html
-from analysis.report_json import report_data, report_json
-from analysis.report_md import render_markdown
-from analysis.report_xlsx import render_xlsx
-from analysis.results import CheckResult, terrain_by_township
-from analysis.rules import (
+from geoplan.analysis.density import Density, conflict_density
+from geoplan.analysis.engine import CONFLICT_COLUMNS, evaluate
+from geoplan.analysis.relations import DETAILS
+from geoplan.analysis.report_docx import render_docx
+from geoplan.analysis.report_html import render_html
+from geoplan.analysis.report_json import report_data, report_json
+from geoplan.analysis.report_md import render_markdown
+from geoplan.analysis.report_xlsx import render_xlsx
+from geoplan.analysis.results import CheckResult, terrain_by_township
+from geoplan.analysis.rules import (
     SEVERITIES,
     SEVERITY_TITLES,
     Rule,
@@ -36,22 +36,23 @@ from analysis.rules import (
     pack_rules,
     select_rules,
 )
-from analysis.targets import measure_targets
-from geo.errors import LayerReadError
-from geo.export import export_layers
-from geo.io import list_layers, read_vector, write_vector
-from geo.layer_styles import write_layer_styles
-from geo.raster import png_bytes, write_geotiff
-from geo.terrain import DerivedRasters, overview_hillshade
-from layers.export import write_loaded_layers
-from layers.loader import LoadedProject, load_project
-from layers.project import Project
-from layers.region import region_bounds
-from maps.basemaps import NO_BASEMAP, Basemap
-from maps.images import ImageLayer, density_layer, hillshade_layer
-from maps.overview import overview_image, overview_legend
-from maps.planmap import MapOptions, map_html, plan_map
-from maps.qml import geopackage_styles
+from geoplan.analysis.targets import measure_targets
+from geoplan.geo.errors import LayerReadError
+from geoplan.geo.export import export_layers
+from geoplan.geo.io import list_layers, read_vector, write_vector
+from geoplan.geo.layer_styles import write_layer_styles
+from geoplan.geo.outputs import atomic_outputs
+from geoplan.geo.raster import png_bytes, write_geotiff
+from geoplan.geo.terrain import DerivedRasters, overview_hillshade
+from geoplan.layers.export import write_loaded_layers
+from geoplan.layers.loader import LoadedProject, load_project
+from geoplan.layers.project import Project, read_project
+from geoplan.layers.region import region_bounds
+from geoplan.maps.basemaps import NO_BASEMAP, Basemap
+from geoplan.maps.images import ImageLayer, density_layer, hillshade_layer
+from geoplan.maps.overview import overview_image, overview_legend
+from geoplan.maps.planmap import MapOptions, map_html, plan_map
+from geoplan.maps.qml import geopackage_styles
 
 logger = logging.getLogger(__name__)
 
@@ -174,7 +175,7 @@ def project_rules(project: Project, options: CheckOptions) -> tuple[list[str], l
 
 
 def check_project(
-    project: Project,
+    project: Project | str | os.PathLike,
     options: CheckOptions | None = None,
     *,
     progress: Callable[[str], None] | None = None,
@@ -183,7 +184,7 @@ def check_project(
 
     Parameters
     ----------
-    project : Project
+    project : Project, or the path of a project file
     options : CheckOptions, optional
     progress : callable, optional
         Called with a short message before each long step.
@@ -192,6 +193,8 @@ def check_project(
     -------
     CheckResult
     """
+    if not isinstance(project, Project):
+        project = read_project(project)
     options = options or CheckOptions()
     started = datetime.now().astimezone()
     say = progress or (lambda message: None)
@@ -320,6 +323,42 @@ def render_map(
 
 
 def write_outputs(
+    result: CheckResult,
+    out_dir: str | os.PathLike,
+    *,
+    overwrite: bool = False,
+    basemap: Basemap = NO_BASEMAP,
+    export: ExportOptions | None = None,
+) -> list[Path]:
+    """Write :data:`OUTPUT_FILES` (and ``export/``) into ``out_dir``, all together.
+
+    The folder is locked and committed as :func:`geo.outputs.atomic_outputs`
+    does; a command that must find an unusable folder before its analysis
+    enters that itself and calls :func:`write_outputs_into`.
+
+    Parameters
+    ----------
+    result : CheckResult
+    out_dir : str or os.PathLike
+        Output folder, created if missing.
+    overwrite : bool, default False
+        Replace outputs that exist; otherwise raise ``OutputExistsError``.
+    basemap : Basemap
+        Basemap of ``map.html`` (none by default: nothing fetched).
+    export : ExportOptions, optional
+        GIS exports to write into ``export/``.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The outputs, in :data:`OUTPUT_FILES` order, then ``export/``.
+    """
+    with atomic_outputs(out_dir, list(OUTPUT_NAMES), overwrite=overwrite) as staging:
+        names = write_outputs_into(result, staging, basemap=basemap, export=export)
+    return [Path(out_dir) / name for name in names]
+
+
+def write_outputs_into(
     result: CheckResult,
     staging: Path,
     *,

@@ -20,18 +20,18 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from analysis.engine import Evaluation, evaluate
-from analysis.overlay import intersect_pairs
-from analysis.rules import Rule
-from geo.area import ellipsoidal_area
-from geo.crs import resolve_source_crs, to_crs
-from geo.errors import GeometryError, ProjectError
-from geo.io import read_vector
-from geo.repair import repair_geometries
-from geo.units import m2_to_ha, m2_to_mu
-from layers.catalog import get_kind
-from layers.loader import LoadedLayer, LoadedProject, convert_field
-from layers.project import LayerSpec
+from geoplan.analysis.engine import Evaluation, evaluate
+from geoplan.analysis.overlay import intersect_pairs
+from geoplan.analysis.rules import Rule
+from geoplan.geo.area import ellipsoidal_area
+from geoplan.geo.crs import resolve_source_crs, to_crs
+from geoplan.geo.errors import GeometryError, ProjectError
+from geoplan.geo.io import read_vector
+from geoplan.geo.repair import repair_geometries
+from geoplan.geo.units import m2_to_ha, m2_to_mu
+from geoplan.layers.catalog import get_kind
+from geoplan.layers.loader import LoadedLayer, LoadedProject, convert_field
+from geoplan.layers.project import LayerSpec
 
 #: Standard fields a site gets when it stands in for a park and none are given.
 PARK_DEFAULTS = {"kind": "工业园区", "chemical": "否"}

@@ -14,10 +14,10 @@ import numpy as np
 import shapely
 from pyproj import CRS
 
-from analysis.overlay import group_union
-from analysis.relations import Breaches
-from analysis.rules import NARROW_MAX_AREA_M2, NARROW_WIDTH_M
-from geo.area import ellipsoidal_area
+from geoplan.analysis.overlay import group_union
+from geoplan.analysis.relations import Breaches
+from geoplan.analysis.rules import NARROW_MAX_AREA_M2, NARROW_WIDTH_M
+from geoplan.geo.area import ellipsoidal_area
 
 
 @dataclass(frozen=True)

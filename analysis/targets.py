@@ -26,9 +26,9 @@ from typing import Any
 
 import numpy as np
 
-from geo.units import SQUARE_METRES
-from layers.loader import LoadedProject
-from layers.project import Target
+from geoplan.geo.units import SQUARE_METRES
+from geoplan.layers.loader import LoadedProject
+from geoplan.layers.project import Target
 
 
 @dataclass(frozen=True)

@@ -31,10 +31,10 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from citygen import DEFAULT_CACHE, ensure_city
 
-from analysis.engine import evaluate, select
-from analysis.rules import load_rules
-from layers.loader import load_project
-from layers.project import read_project
+from geoplan.analysis.engine import evaluate, select
+from geoplan.analysis.rules import load_rules
+from geoplan.layers.loader import load_project
+from geoplan.layers.project import read_project
 
 
 def overlay_time(loaded, rule, sample: int, rng) -> tuple[float | None, str]:

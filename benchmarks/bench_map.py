@@ -20,9 +20,9 @@ from pathlib import Path
 
 from citygen import DEFAULT_CACHE, ensure_city
 
-from analysis.run import check_project, render_map
-from layers.bazhong import PROJECT_FILE
-from layers.project import read_project
+from geoplan.analysis.run import check_project, render_map
+from geoplan.layers.bazhong import PROJECT_FILE
+from geoplan.layers.project import read_project
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from browser import open_page, start_browser

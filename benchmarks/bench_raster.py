@@ -30,7 +30,7 @@ import rasterio
 from rasterio.warp import Resampling, reproject
 from rasterio.windows import Window
 
-from layers.bazhong import PROJECT_FILE
+from geoplan.layers.bazhong import PROJECT_FILE
 
 DEFAULT_CACHE = Path.home() / ".cache" / "geoplan" / "bench"
 SOURCE = PROJECT_FILE.parent / "data" / "dem.tif"
@@ -83,8 +83,8 @@ def ensure_dem(cell_m: float, cache: Path, strip_rows: int = 1024) -> Path:
 _CHILD = """
 import json, resource, sys, tempfile, time
 import geopandas as gpd
-from geo.terrain import open_info
-from geo.zonal import write_measure, zonal_stats
+from geoplan.geo.terrain import open_info
+from geoplan.geo.zonal import write_measure, zonal_stats
 dem, gpkg, block_rows, job = sys.argv[1], sys.argv[2], int(sys.argv[3]) or None, sys.argv[4]
 info = open_info(dem)
 towns = gpd.read_file(gpkg, layer="XZQ_XZ")

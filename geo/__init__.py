@@ -1,5 +1,1 @@
 """Planning-agnostic geospatial primitives: CRS, units, areas, I/O, repair."""
-
-import logging
-
-logging.getLogger("geo").addHandler(logging.NullHandler())

@@ -20,7 +20,7 @@ from pyproj import CRS
 from pyproj.crs import ProjectedCRS
 from pyproj.crs.coordinate_operation import LambertCylindricalEqualAreaConversion
 
-from geo.crs import CGCS2000, to_crs, transformer
+from geoplan.geo.crs import CGCS2000, to_crs, transformer
 
 # Longest edge kept undivided before projecting: metres in a projected CRS,
 # degrees in a geographic one (0.01° ≈ 1 km).
@@ -91,7 +91,7 @@ def ellipsoidal_area(geometries: ArrayLike, crs: CRS | str | int) -> np.ndarray:
     >>> from shapely import box
     >>> a = ellipsoidal_area([box(106.0, 32.0, 106.1, 32.1)], 4490)
     >>> round(float(a[0]) / 1e6, 2)  # km²
-    93.2
+    104.72
     """
     geoms = np.asarray(geometries, dtype=object)
     if geoms.size == 0:

@@ -20,7 +20,7 @@ from functools import lru_cache
 import numpy as np
 from pyproj import CRS, Transformer
 
-from geo.errors import CRSError
+from geoplan.geo.errors import CRSError
 
 logger = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ import struct
 import zipfile
 from pathlib import Path, PurePosixPath
 
-from geo.errors import EncodingError, LayerReadError
+from geoplan.geo.errors import EncodingError, LayerReadError
 
 # Enough records to see non-ASCII text in any real attribute table.
 _SAMPLE_BYTES = 8 * 1024 * 1024

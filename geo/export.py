@@ -31,9 +31,9 @@ import geopandas as gpd
 import pandas as pd
 from pyproj import CRS
 
-from geo.errors import GeoplanError
-from geo.io import write_layers, write_vector
-from geo.text import csv_text
+from geoplan.geo.errors import GeoplanError
+from geoplan.geo.io import write_layers, write_vector
+from geoplan.geo.text import csv_text
 
 #: Export formats and their file suffix.
 FORMATS: dict[str, str] = {

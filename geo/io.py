@@ -28,9 +28,9 @@ import pandas as pd
 import pyogrio
 import pyogrio.errors
 
-from geo.encoding import garbled_text_warnings, shapefile_encoding
-from geo.errors import LayerReadError
-from geo.outputs import atomic_output
+from geoplan.geo.encoding import garbled_text_warnings, shapefile_encoding
+from geoplan.geo.errors import LayerReadError
+from geoplan.geo.outputs import atomic_output
 
 logger = logging.getLogger(__name__)
 

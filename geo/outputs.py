@@ -38,7 +38,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
-from geo.errors import GeoplanError, OutputExistsError
+from geoplan.geo.errors import GeoplanError, OutputExistsError
 
 logger = logging.getLogger(__name__)
 

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.errors import GeoplanError, OutputExistsError
+from geoplan.geo.errors import GeoplanError, OutputExistsError
 
 #: What a schema or table name may be: lower-case ASCII letters, digits, "_".
 NAME_PATTERN = re.compile(r"[a-z_][a-z0-9_]{0,62}")

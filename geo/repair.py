@@ -16,7 +16,7 @@ import pandas as pd
 import shapely
 from numpy.typing import ArrayLike
 
-from geo.errors import GeometryError
+from geoplan.geo.errors import GeometryError
 
 #: The geometry families a layer can hold.
 FAMILIES: dict[str, tuple[int, ...]] = {

@@ -27,7 +27,7 @@ from pyproj import CRS, Geod
 from rasterio.features import shapes
 from rasterio.windows import Window
 
-from geo.errors import GeoplanError
+from geoplan.geo.errors import GeoplanError
 
 MEASURES = ("elevation", "slope", "aspect")
 #: Cells per strip when no row count is given: 2 million (16 MB per float64

@@ -21,7 +21,13 @@ import numpy as np
 import pandas as pd
 import rasterio
 
-from geo.terrain import GDAL_CACHE_BYTES, DerivedRasters, RasterError, RasterInfo, write_measure
+from geoplan.geo.terrain import (
+    GDAL_CACHE_BYTES,
+    DerivedRasters,
+    RasterError,
+    RasterInfo,
+    write_measure,
+)
 
 #: Cells (of the features' bounding boxes) summarised per exactextract call.
 BATCH_CELLS = 4_000_000

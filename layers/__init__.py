@@ -1,10 +1,8 @@
 """Planning knowledge of data: layer kinds, project files, loading, the Bazhong dataset."""
 
-import logging
-
-from layers.catalog import KINDS, LayerKind, get_kind
-from layers.loader import LoadedLayer, LoadedProject, load_project
-from layers.project import Project, read_project
+from geoplan.layers.catalog import KINDS, LayerKind, get_kind
+from geoplan.layers.loader import LoadedLayer, LoadedProject, load_project
+from geoplan.layers.project import Project, read_project
 
 __all__ = [
     "KINDS",
@@ -16,5 +14,3 @@ __all__ = [
     "load_project",
     "read_project",
 ]
-
-logging.getLogger("layers").addHandler(logging.NullHandler())

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from geo.errors import ProjectError
+from geoplan.geo.errors import ProjectError
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from geo.io import write_layers
-from layers.loader import LoadedProject
+from geoplan.geo.io import write_layers
+from geoplan.layers.loader import LoadedProject
 
 
 def write_loaded_layers(

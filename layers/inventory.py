@@ -7,9 +7,9 @@ from typing import Any
 
 import shapely
 
-from geo.crs import to_crs
-from geo.units import m2_to_km2, m2_to_wanmu
-from layers.loader import LoadedLayer, LoadedProject
+from geoplan.geo.crs import to_crs
+from geoplan.geo.units import m2_to_km2, m2_to_wanmu
+from geoplan.layers.loader import LoadedLayer, LoadedProject
 
 
 def _crs_label(crs: Any) -> str:

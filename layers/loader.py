@@ -12,8 +12,8 @@ import shapely
 from pyproj import CRS
 from pyproj.exceptions import ProjError
 
-from geo.area import ellipsoidal_area
-from geo.crs import (
+from geoplan.geo.area import ellipsoidal_area
+from geoplan.geo.crs import (
     CGCS2000,
     crs_name,
     resolve_source_crs,
@@ -21,13 +21,13 @@ from geo.crs import (
     transformer,
     working_crs_for,
 )
-from geo.errors import CRSError, GeometryError, ProjectError
-from geo.io import SOURCE_FIELD_PREFIX, list_layers, read_vector, source_field_name
-from geo.repair import REPAIR_LOG_COLUMNS, Repaired, repair_geometries
-from geo.units import SQUARE_METRES
-from layers.catalog import FieldSpec, LayerKind, get_kind
-from layers.project import LayerSpec, Project
-from layers.region import FAR_KM, misplaced_layers
+from geoplan.geo.errors import CRSError, GeometryError, ProjectError
+from geoplan.geo.io import SOURCE_FIELD_PREFIX, list_layers, read_vector, source_field_name
+from geoplan.geo.repair import REPAIR_LOG_COLUMNS, Repaired, repair_geometries
+from geoplan.geo.units import SQUARE_METRES
+from geoplan.layers.catalog import FieldSpec, LayerKind, get_kind
+from geoplan.layers.project import LayerSpec, Project
+from geoplan.layers.region import FAR_KM, misplaced_layers
 
 logger = logging.getLogger(__name__)
 

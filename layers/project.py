@@ -58,10 +58,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from geo.crs import to_crs
-from geo.errors import CRSError, ProjectError
-from geo.terrain import RasterInfo, open_info
-from layers.catalog import KINDS, FieldSpec, get_kind
+from geoplan.geo.crs import to_crs
+from geoplan.geo.errors import CRSError, ProjectError
+from geoplan.geo.terrain import RasterInfo, open_info
+from geoplan.layers.catalog import KINDS, FieldSpec, get_kind
 
 _PROJECT_KEYS = {"name", "working_crs", "description"}
 _LAYER_KEYS = {"path", "layer", "where", "encoding", "crs", "fields"}

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-from geo.errors import GeoplanError
+from geoplan.geo.errors import GeoplanError
 
 _PACKAGE = "js_lib_leaflet"
 _STATIC = ("static", "js_lib_leaflet")

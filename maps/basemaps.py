@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from geo.errors import GeoplanError
+from geoplan.geo.errors import GeoplanError
 
 #: The names ``--basemap`` accepts besides an XYZ URL template.
 BASEMAP_NAMES = ("none", "osm", "tianditu", "amap")

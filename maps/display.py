@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from maps.gcj02 import geometries_to_gcj02
+from geoplan.maps.gcj02 import geometries_to_gcj02
 
 logger = logging.getLogger(__name__)
 

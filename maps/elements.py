@@ -25,8 +25,8 @@ import folium
 from branca.element import Element, MacroElement
 from jinja2 import Template
 
-from maps.assets import leaflet
-from maps.style import Style
+from geoplan.maps.assets import leaflet
+from geoplan.maps.style import Style
 
 # The slot of an element's data; the macro is part of every data element's template.
 _DATA_SLOT = (
@@ -47,7 +47,7 @@ def script_json(value: object) -> str:
 
 
 def _static(name: str) -> str:
-    return resources.files("maps").joinpath("static", name).read_text(encoding="utf-8")
+    return resources.files("geoplan.maps").joinpath("static", name).read_text(encoding="utf-8")
 
 
 def _json_slot(element: Element, content: str = "") -> str:

@@ -16,8 +16,8 @@ import numpy as np
 from pyproj import CRS
 from rasterio.warp import Resampling, calculate_default_transform, reproject, transform_bounds
 
-from geo.raster import png_bytes
-from maps.gcj02 import wgs84_to_gcj02
+from geoplan.geo.raster import png_bytes
+from geoplan.maps.gcj02 import wgs84_to_gcj02
 
 _WEB_MERCATOR = "EPSG:3857"
 #: Density colours, low to high (ColorBrewer YlOrRd).

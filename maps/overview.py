@@ -19,9 +19,9 @@ import shapely
 from rasterio.features import rasterize
 from rasterio.transform import Affine
 
-from geo.crs import require_projected
-from layers.region import region_bounds
-from maps.style import (
+from geoplan.geo.crs import require_projected
+from geoplan.layers.region import region_bounds
+from geoplan.maps.style import (
     BACKGROUND,
     CHEMICAL_PARK_STYLE,
     FUNCTION_TYPE_STYLES,

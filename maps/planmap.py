@@ -20,12 +20,12 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.crs import require_projected
-from layers.catalog import KINDS
-from layers.region import region_bounds
-from maps.basemaps import NO_BASEMAP, Basemap
-from maps.display import DisplayOptions, display_decimals, display_frame, to_display_crs
-from maps.elements import (
+from geoplan.geo.crs import require_projected
+from geoplan.layers.catalog import KINDS
+from geoplan.layers.region import region_bounds
+from geoplan.maps.basemaps import NO_BASEMAP, Basemap
+from geoplan.maps.display import DisplayOptions, display_decimals, display_frame, to_display_crs
+from geoplan.maps.elements import (
     GeoJsonLayer,
     ImageOverlay,
     InlineAssets,
@@ -38,10 +38,10 @@ from maps.elements import (
     Title,
     fill_slots,
 )
-from maps.images import DENSITY_RAMP, ImageLayer
-from maps.packing import pack_features
-from maps.popups import POPUP_COLUMNS, RULE_FIELDS, TOOLTIP, conflict_popup, layer_popup
-from maps.style import (
+from geoplan.maps.images import DENSITY_RAMP, ImageLayer
+from geoplan.maps.packing import pack_features
+from geoplan.maps.popups import POPUP_COLUMNS, RULE_FIELDS, TOOLTIP, conflict_popup, layer_popup
+from geoplan.maps.style import (
     BACKGROUND,
     CHEMICAL_PARK_STYLE,
     CLASS_STYLES,

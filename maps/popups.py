@@ -12,8 +12,8 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from geo.units import m2_to_ha, m2_to_mu
-from layers.catalog import KINDS
+from geoplan.geo.units import m2_to_ha, m2_to_mu
+from geoplan.layers.catalog import KINDS
 
 #: Property holding the hover tooltip text.
 TOOLTIP = "名称"

@@ -12,9 +12,9 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 
-from geo.layer_styles import LayerStyle
-from layers.catalog import KINDS
-from maps.style import CLASS_STYLES, SEVERITY_STYLES, Classes, Style, kind_style
+from geoplan.geo.layer_styles import LayerStyle
+from geoplan.layers.catalog import KINDS
+from geoplan.maps.style import CLASS_STYLES, SEVERITY_STYLES, Classes, Style, kind_style
 
 #: Millimetres per CSS pixel (96 dpi): the map's widths in QGIS units.
 MM_PER_PX = 25.4 / 96

@@ -12,17 +12,20 @@ import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from selenium import webdriver
-from selenium.webdriver.chrome.options import Options
-from selenium.webdriver.chrome.service import Service
-from selenium.webdriver.common.action_chains import ActionChains
+if TYPE_CHECKING:  # selenium is imported where a browser is started, so that
+    from selenium import webdriver  # `-m "not browser"` runs without it
 
 WINDOW = (1400, 1000)
 
 
 def start_browser() -> webdriver.Chrome:
     """Headless Chromium with no network; fails with what to install if missing."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.options import Options
+    from selenium.webdriver.chrome.service import Service
+
     chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
     if not chromium or not driver:
         raise RuntimeError(
@@ -141,6 +144,8 @@ def click_at(browser: webdriver.Chrome, lat: float, lon: float, zoom: int) -> st
     )
     body = browser.find_element("tag name", "body")
     width, height = body.rect["width"], body.rect["height"]
+    from selenium.webdriver.common.action_chains import ActionChains
+
     ActionChains(browser).move_to_element_with_offset(
         body, int(x - width / 2), int(y - height / 2)
     ).click().perform()

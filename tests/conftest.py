@@ -22,6 +22,9 @@ LONLAT_BOXES = [
 NAMES = ["巴州区", "恩阳区", "通江县", "南江县"]
 
 
+#: Run by QGIS's own Python (tests/test_qgis_styles.py), not collected.
+collect_ignore = ["qgis_probe.py"]
+
 def lonlat_to(epsg: int, geoms) -> np.ndarray:
     """Transform lon/lat geometries to ``epsg`` with pyproj directly (always_xy)."""
     t = Transformer.from_crs(4490, epsg, always_xy=True)
@@ -167,7 +170,7 @@ def demo_out(tmp_path_factory) -> Path:
     """The outputs of ``geoplan demo``, run once for the session."""
     from click.testing import CliRunner
 
-    from analysis.cli import cli
+    from geoplan.analysis.cli import cli
 
     out = tmp_path_factory.mktemp("demo")
     result = CliRunner().invoke(cli, ["-q", "demo", "--out", str(out), "--overwrite"])

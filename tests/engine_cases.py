@@ -15,10 +15,10 @@ import numpy as np
 import shapely
 from pyproj import Geod, Transformer
 
-from analysis.engine import evaluate
-from analysis.rules import parse_pack
-from layers.loader import load_project
-from layers.project import read_project
+from geoplan.analysis.engine import evaluate
+from geoplan.analysis.rules import parse_pack
+from geoplan.layers.loader import load_project
+from geoplan.layers.project import read_project
 
 X0, Y0 = 380_000.0, 3_530_000.0
 EPSG = 4545

@@ -6,7 +6,7 @@ import shapely
 from pyproj import Geod
 
 from conftest import lonlat_to
-from geo.area import ellipsoidal_area
+from geoplan.geo.area import ellipsoidal_area
 
 GEOD = Geod(ellps="GRS80")
 

@@ -14,10 +14,10 @@ import rasterio
 import shapely
 from pyproj import Geod
 
-from analysis.run import check_project
-from layers.bazhong import PROJECT_FILE
-from layers.bazhong.gen.__main__ import DATA, OUTPUTS, write
-from layers.project import read_project
+from geoplan.analysis.run import check_project
+from geoplan.layers.bazhong import PROJECT_FILE
+from geoplan.layers.bazhong.gen.__main__ import DATA, OUTPUTS, write
+from geoplan.layers.project import read_project
 
 GPKG = DATA / "bazhong.gpkg"
 FACTS = PROJECT_FILE.parent / "facts"

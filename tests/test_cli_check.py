@@ -10,11 +10,11 @@ import pyogrio
 import pytest
 from click.testing import CliRunner
 
-from analysis.cli import cli
-from analysis.engine import CONFLICT_COLUMNS
-from analysis.report_json import SCHEMA_PATH
-from analysis.run import OUTPUT_FILES
 from engine_cases import box, geod_area, rule, write_project
+from geoplan.analysis.cli import cli
+from geoplan.analysis.engine import CONFLICT_COLUMNS
+from geoplan.analysis.report_json import SCHEMA_PATH
+from geoplan.analysis.run import OUTPUT_FILES
 
 RED = '"ecological_redline"'
 FARM = '"permanent_farmland"'

@@ -10,8 +10,8 @@ import shapely
 from click.testing import CliRunner
 from pyproj import Geod
 
-from analysis.cli import cli
 from conftest import LONLAT_BOXES, lonlat_to
+from geoplan.analysis.cli import cli
 
 GEOD = Geod(ellps="GRS80")
 
@@ -86,7 +86,7 @@ def test_inventory_table_shows_chinese_names(mixed_project):
 
 
 def test_mapped_fields_and_loaded_layers(mixed_project):
-    from layers import load_project, read_project
+    from geoplan.layers import load_project, read_project
 
     loaded = load_project(read_project(mixed_project))
     assert loaded.crs.to_epsg() == 4545

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from pyproj import CRS, Transformer
 
-from geo.crs import (
+from geoplan.geo.crs import (
     classify_crs,
     gk3_epsg,
     prefixed_zone_of_eastings,
@@ -11,7 +11,7 @@ from geo.crs import (
     working_crs_for,
     zone_of_longitude,
 )
-from geo.errors import CRSError
+from geoplan.geo.errors import CRSError
 
 
 @pytest.mark.parametrize(

@@ -6,8 +6,8 @@ import geopandas as gpd
 import pytest
 import shapely
 
-from analysis.rules import RuleError
 from engine_cases import box, geod_area, rule, run_rules, write_project
+from geoplan.analysis.rules import RuleError
 
 RED = '"ecological_redline"'
 FARM = '"permanent_farmland"'

@@ -20,9 +20,9 @@ import shapely
 from click.testing import CliRunner
 from pyproj import CRS, Geod, Transformer
 
-from analysis.cli import cli
 from engine_cases import EPSG, box, write_project
-from geo.export import short_names
+from geoplan.analysis.cli import cli
+from geoplan.geo.export import short_names
 
 GEOD = Geod(ellps="GRS80")
 LONG_NOTE = "园区规划说明" * 25  # 150 characters: 450 bytes in UTF-8, 300 in GBK

@@ -22,9 +22,9 @@ from pathlib import Path
 import geopandas as gpd
 import pytest
 
-from analysis.run import OUTPUT_FILES
 from engine_cases import box, rule, write_project
-from geo.outputs import LOCK_NAME, MANIFEST_NAME
+from geoplan.analysis.run import OUTPUT_FILES
+from geoplan.geo.outputs import LOCK_NAME, MANIFEST_NAME
 
 GEOPLAN = str(Path(sys.executable).with_name("geoplan"))
 #: Outputs whose bytes depend on the conflicts found (all but layers.gpkg).

@@ -25,18 +25,18 @@ import pytest
 import shapely
 from shapely import affinity
 
-from analysis.engine import evaluate
-from analysis.rules import parse_pack
 from conftest import LONLAT_BOXES, lonlat_to
 from engine_cases import EPSG, box, rule, write_project
-from geo.errors import CRSError, GeometryError, LayerReadError
-from geo.io import read_vector, write_layers
-from geo.repair import repair_geometries
-from layers.bazhong import PROJECT_FILE
-from layers.inventory import inventory
-from layers.loader import load_project
-from layers.project import read_project
-from layers.region import FAR_KM, box_distance_km, misplaced_layers
+from geoplan.analysis.engine import evaluate
+from geoplan.analysis.rules import parse_pack
+from geoplan.geo.errors import CRSError, GeometryError, LayerReadError
+from geoplan.geo.io import read_vector, write_layers
+from geoplan.geo.repair import repair_geometries
+from geoplan.layers.bazhong import PROJECT_FILE
+from geoplan.layers.inventory import inventory
+from geoplan.layers.loader import load_project
+from geoplan.layers.project import read_project
+from geoplan.layers.region import FAR_KM, box_distance_km, misplaced_layers
 
 GEOPLAN = Path(sys.executable).with_name("geoplan")
 EMBEDDED = PROJECT_FILE.parent

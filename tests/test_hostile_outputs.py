@@ -30,12 +30,12 @@ import pyogrio
 import pytest
 from docx import Document
 
-from analysis.report_tables import OUTSIDE_TOWNSHIPS
 from engine_cases import EPSG, box, write_project
-from geo.layer_styles import LayerStyle, write_layer_styles
-from geo.text import csv_text
-from maps.qml import layer_qml
-from maps.style import CLASS_STYLES, Classes, Style
+from geoplan.analysis.report_tables import OUTSIDE_TOWNSHIPS
+from geoplan.geo.layer_styles import LayerStyle, write_layer_styles
+from geoplan.geo.text import csv_text
+from geoplan.maps.qml import layer_qml
+from geoplan.maps.style import CLASS_STYLES, Classes, Style
 
 ROOT = Path(__file__).resolve().parents[1]
 BAZHONG = ROOT / "layers" / "bazhong"
@@ -302,9 +302,9 @@ def test_libreoffice_converts_the_docx(hostile_run, tmp_path):
 @pytest.mark.slow
 def test_characters_gdal_cannot_carry_do_not_break_the_renderers(hostile_run, tmp_path):
     # GDAL reads text up to a NUL, so put it into the report's data model directly.
-    from analysis.report_docx import render_docx
-    from analysis.report_md import render_markdown
-    from analysis.report_xlsx import render_xlsx
+    from geoplan.analysis.report_docx import render_docx
+    from geoplan.analysis.report_md import render_markdown
+    from geoplan.analysis.report_xlsx import render_xlsx
 
     report = json.loads((hostile_run / "report.json").read_text(encoding="utf-8"))
     name = "nul\x00vt\x0bff\x0cesc\x1b\ufffe end"

@@ -20,7 +20,7 @@ import pytest
 from psycopg import sql
 
 from engine_cases import EPSG, box, write_project
-from geo.postgis import MAX_IDENTIFIER_BYTES, PostGISError, index_name, write_postgis
+from geoplan.geo.postgis import MAX_IDENTIFIER_BYTES, PostGISError, index_name, write_postgis
 
 pytestmark = pytest.mark.postgis
 

@@ -25,13 +25,13 @@ import shapely
 
 from browser import click_at, control_labels, map_variable, open_page
 from engine_cases import EPSG, box, write_project
-from geo.raster import png_bytes
-from layers.bazhong import PROJECT_FILE
-from layers.catalog import KINDS
-from maps.basemaps import Basemap, Tiles, basemap
-from maps.elements import script_json
-from maps.images import ImageLayer
-from maps.planmap import MapOptions, map_html, plan_map
+from geoplan.geo.raster import png_bytes
+from geoplan.layers.bazhong import PROJECT_FILE
+from geoplan.layers.catalog import KINDS
+from geoplan.maps.basemaps import Basemap, Tiles, basemap
+from geoplan.maps.elements import script_json
+from geoplan.maps.images import ImageLayer
+from geoplan.maps.planmap import MapOptions, map_html, plan_map
 
 GEOPLAN = Path(sys.executable).with_name("geoplan")
 MARKER = "pwned"

@@ -23,9 +23,9 @@ import pytest
 import shapely
 from click.testing import CliRunner
 
-from analysis.cli import cli
-from layers.bazhong import PROJECT_FILE
-from layers.project import RasterSpec, Target, read_project, where_problem
+from geoplan.analysis.cli import cli
+from geoplan.layers.bazhong import PROJECT_FILE
+from geoplan.layers.project import RasterSpec, Target, read_project, where_problem
 
 GEOPLAN = Path(sys.executable).with_name("geoplan")
 SITE = "POLYGON ((380000 3530000, 381000 3530000, 381000 3531000, 380000 3531000, 380000 3530000))"

@@ -10,9 +10,9 @@ import pytest
 import shapely
 
 from conftest import LONLAT_BOXES, NAMES, lonlat_to, write_gbk_shapefile_without_cpg
-from geo.errors import EncodingError, LayerReadError, OutputExistsError
-from geo.io import list_layers, read_vector, write_layers, write_vector
-from geo.outputs import atomic_output
+from geoplan.geo.errors import EncodingError, LayerReadError, OutputExistsError
+from geoplan.geo.io import list_layers, read_vector, write_layers, write_vector
+from geoplan.geo.outputs import atomic_output
 
 
 @pytest.fixture

@@ -13,12 +13,12 @@ import shapely
 from click.testing import CliRunner
 from pyproj import Geod, Transformer
 
-from analysis.cli import cli
 from engine_cases import EPSG, X0, Y0, box, write_project
-from layers.bazhong import PROJECT_FILE
-from maps.basemaps import BasemapError, basemap
-from maps.display import DisplayOptions, display_frame, pixel_size_m, to_display_crs
-from maps.gcj02 import wgs84_to_gcj02
+from geoplan.analysis.cli import cli
+from geoplan.layers.bazhong import PROJECT_FILE
+from geoplan.maps.basemaps import BasemapError, basemap
+from geoplan.maps.display import DisplayOptions, display_frame, pixel_size_m, to_display_crs
+from geoplan.maps.gcj02 import wgs84_to_gcj02
 
 BAZHONG_GPKG = PROJECT_FILE.parent / "data" / "bazhong.gpkg"
 
@@ -252,7 +252,7 @@ def test_map_command_refuses_to_overwrite(tmp_path):
 
 
 def test_region_bounds_prefer_the_counties():
-    from layers.region import region_bounds
+    from geoplan.layers.region import region_bounds
 
     county = gpd.GeoDataFrame(geometry=[shapely.box(400_000, 3_500_000, 450_000, 3_560_000)])
     farther = gpd.GeoDataFrame(geometry=[shapely.box(300_000, 3_400_000, 310_000, 3_410_000)])

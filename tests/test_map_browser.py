@@ -9,14 +9,13 @@ import pytest
 import shapely
 import shapely.geometry
 from click.testing import CliRunner
-from selenium.webdriver.common.action_chains import ActionChains
 
-from analysis.cli import cli
-from analysis.rules import SEVERITY_TITLES
 from browser import click_at, control_labels, map_variable, open_page, overlays
 from engine_cases import EPSG, box, rule, write_project
-from layers.catalog import KINDS
-from maps.gcj02 import wgs84_to_gcj02
+from geoplan.analysis.cli import cli
+from geoplan.analysis.rules import SEVERITY_TITLES
+from geoplan.layers.catalog import KINDS
+from geoplan.maps.gcj02 import wgs84_to_gcj02
 
 pytestmark = pytest.mark.browser
 
@@ -155,6 +154,8 @@ def test_field_values_show_as_text_and_run_nothing(browser, tmp_path):
         "return [p.x + r.left, p.y + r.top];"
     )
     body = browser.find_element("tag name", "body")
+    from selenium.webdriver.common.action_chains import ActionChains
+
     ActionChains(browser).move_to_element_with_offset(
         body, int(x - body.rect["width"] / 2), int(y - body.rect["height"] / 2)
     ).perform()

@@ -10,8 +10,8 @@ import geopandas as gpd
 import pyogrio
 import pytest
 
-from layers.catalog import KINDS
-from maps.style import (
+from geoplan.layers.catalog import KINDS
+from geoplan.maps.style import (
     CHEMICAL_PARK_STYLE,
     FUNCTION_TYPE_STYLES,
     LAYER_STYLES,

@@ -15,11 +15,11 @@ from pyproj import Geod
 from rasterio.transform import Affine
 from rasterio.warp import Resampling, calculate_default_transform, reproject
 
-from analysis.cli import cli
 from engine_cases import EPSG, X0, Y0, box, geod_area, write_project
-from geo.terrain import RasterError, blocks, open_info
-from geo.zonal import zonal_stats
-from layers.bazhong import PROJECT_FILE
+from geoplan.analysis.cli import cli
+from geoplan.geo.terrain import RasterError, blocks, open_info
+from geoplan.geo.zonal import zonal_stats
+from geoplan.layers.bazhong import PROJECT_FILE
 
 DEM = PROJECT_FILE.parent / "data" / "dem.tif"
 TAN30 = math.tan(math.radians(30))
@@ -228,7 +228,7 @@ def test_zonal_command_prints_statistics_per_feature(tmp_path):
 
 
 def test_a_run_derives_the_slope_once_and_finds_the_same_cells(tmp_path):
-    from geo.terrain import DerivedRasters, above_threshold
+    from geoplan.geo.terrain import DerivedRasters, above_threshold
 
     info = open_info(DEM)
     derived = DerivedRasters(tmp_path)

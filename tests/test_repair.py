@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 import shapely
 
-from geo.errors import GeometryError
-from geo.repair import repair_geometries
+from geoplan.geo.errors import GeometryError
+from geoplan.geo.repair import repair_geometries
 
 BOWTIE = shapely.Polygon([(0, 0), (2, 2), (2, 0), (0, 2), (0, 0)])
 # An ESRI-style ring that touches itself to enclose a hole (2×2 hole at (2, 2)).

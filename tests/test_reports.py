@@ -14,7 +14,7 @@ import pytest
 from docx import Document
 from test_map import _loads
 
-from analysis.run import OUTPUT_FILES
+from geoplan.analysis.run import OUTPUT_FILES
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from analysis.rules import (
+from engine_cases import rule
+from geoplan.analysis.rules import (
     RELATIONS,
     RuleError,
     builtin_packs,
@@ -12,8 +13,7 @@ from analysis.rules import (
     load_rules,
     parse_pack,
 )
-from engine_cases import rule
-from layers.catalog import KINDS
+from geoplan.layers.catalog import KINDS
 
 
 def test_national_pack_is_built_in_and_every_rule_is_cited():

@@ -9,8 +9,8 @@ import pytest
 import shapely
 from click.testing import CliRunner
 
-from analysis.cli import cli
 from engine_cases import EPSG, box, geod_area, write_project
+from geoplan.analysis.cli import cli
 
 
 @pytest.fixture

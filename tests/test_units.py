@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from geo.units import convert_area, m2_to_ha, m2_to_km2, m2_to_mu, m2_to_wanmu
+from geoplan.geo.units import convert_area, m2_to_ha, m2_to_km2, m2_to_mu, m2_to_wanmu
 
 
 def test_mu_is_one_fifteenth_of_a_hectare():

@@ -10,7 +10,7 @@ import logging
 
 import click
 
-from geo.errors import GeoplanError
+from geoplan.geo.errors import GeoplanError
 
 EXIT_BAD_INPUT = 2
 
@@ -30,12 +30,11 @@ def _configure_logging(verbosity: int) -> None:
     level = {-1: logging.ERROR, 0: logging.WARNING, 1: logging.INFO}.get(verbosity, logging.DEBUG)
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("geoplan: %(levelname)s: %(message)s"))
-    for name in ("geo", "layers", "analysis", "maps"):
-        logger = logging.getLogger(name)
-        logger.handlers = [h for h in logger.handlers if isinstance(h, logging.NullHandler)]
-        logger.addHandler(handler)
-        logger.setLevel(level)
-        logger.propagate = False
+    logger = logging.getLogger("geoplan")
+    logger.handlers = [h for h in logger.handlers if isinstance(h, logging.NullHandler)]
+    logger.addHandler(handler)
+    logger.setLevel(level)
+    logger.propagate = False
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -51,7 +50,7 @@ def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
 
 
 def _register() -> None:
-    from analysis.cli import (
+    from geoplan.analysis.cli import (
         check_cmd,
         demo_cmd,
         export_cmd,

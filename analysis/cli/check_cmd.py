@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from analysis.cli.options import (
+from geoplan.analysis.cli.options import (
     RuleTolerance,
     basemap_options,
     export_options,
@@ -15,19 +15,19 @@ from analysis.cli.options import (
     overwrite_opt,
     project_arg,
 )
-from analysis.cli.outputs import staged_outputs
-from analysis.cli.summary import summary_text
-from analysis.rules import reaches
-from analysis.run import (
+from geoplan.analysis.cli.outputs import staged_outputs
+from geoplan.analysis.cli.summary import summary_text
+from geoplan.analysis.rules import reaches
+from geoplan.analysis.run import (
     OUTPUT_NAMES,
     CheckOptions,
     ExportOptions,
     check_project,
-    write_outputs,
+    write_outputs_into,
 )
-from geo.export import FORMATS
-from layers.project import read_project
-from maps import basemaps
+from geoplan.geo.export import FORMATS
+from geoplan.layers.project import read_project
+from geoplan.maps import basemaps
 
 EXIT_CONFLICTS = 1
 
@@ -96,7 +96,7 @@ def execute(ctx: click.Context, project, out_dir: str, run: dict):
     # opened before the check runs, so an unusable output folder is found first
     with staged_outputs(out_dir, list(OUTPUT_NAMES), overwrite=overwrite) as staging:
         result = check_project(project, options, progress=progress)
-        written = write_outputs(result, staging, basemap=chosen, export=export)
+        written = write_outputs_into(result, staging, basemap=chosen, export=export)
     if not quiet:
         click.echo(summary_text(result))
         click.echo("")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
-from analysis.cli.check_cmd import execute, run_options
-from layers.bazhong import PROJECT_FILE
-from layers.project import read_project
+from geoplan.analysis.cli.check_cmd import execute, run_options
+from geoplan.layers.bazhong import PROJECT_FILE
+from geoplan.layers.project import read_project
 
 
 @click.command()

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import click
 
-from analysis.cli.options import conflicts_opt, export_options, overwrite_opt, project_arg
-from analysis.cli.outputs import staged_outputs
-from analysis.run import (
+from geoplan.analysis.cli.options import conflicts_opt, export_options, overwrite_opt, project_arg
+from geoplan.analysis.cli.outputs import staged_outputs
+from geoplan.analysis.run import (
     CheckOptions,
     ExportOptions,
     check_project,
@@ -16,10 +16,10 @@ from analysis.run import (
     export_to,
     read_conflicts,
 )
-from geo.export import FORMATS, export_names
-from geo.postgis import check_name, write_postgis
-from layers.loader import load_project
-from layers.project import Project, read_project
+from geoplan.geo.export import FORMATS, export_names
+from geoplan.geo.postgis import check_name, write_postgis
+from geoplan.layers.loader import load_project
+from geoplan.layers.project import Project, read_project
 
 
 def _frames(project: Project, conflicts_file: str | None) -> dict:

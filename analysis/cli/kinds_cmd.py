@@ -6,9 +6,9 @@ import json
 
 import click
 
-from analysis.cli.options import json_opt
-from analysis.cli.table import format_table
-from layers.catalog import KINDS, describe_kind, get_kind
+from geoplan.analysis.cli.options import json_opt
+from geoplan.analysis.cli.table import format_table
+from geoplan.layers.catalog import KINDS, describe_kind, get_kind
 
 
 def kinds_table() -> str:

@@ -6,11 +6,11 @@ import json
 
 import click
 
-from analysis.cli.options import json_opt, project_arg
-from analysis.cli.table import format_table
-from layers.inventory import inventory
-from layers.loader import LoadedProject, load_project
-from layers.project import read_project
+from geoplan.analysis.cli.options import json_opt, project_arg
+from geoplan.analysis.cli.table import format_table
+from geoplan.layers.inventory import inventory
+from geoplan.layers.loader import LoadedProject, load_project
+from geoplan.layers.project import read_project
 
 
 def inventory_table(loaded: LoadedProject) -> str:

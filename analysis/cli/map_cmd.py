@@ -7,12 +7,12 @@ from pathlib import Path
 
 import click
 
-from analysis.cli.options import basemap_options, conflicts_opt, overwrite_opt, project_arg
-from analysis.cli.outputs import staged_outputs
-from analysis.run import read_conflicts, render_map
-from layers.loader import load_project
-from layers.project import read_project
-from maps import basemaps
+from geoplan.analysis.cli.options import basemap_options, conflicts_opt, overwrite_opt, project_arg
+from geoplan.analysis.cli.outputs import staged_outputs
+from geoplan.analysis.run import read_conflicts, render_map
+from geoplan.layers.loader import load_project
+from geoplan.layers.project import read_project
+from geoplan.maps import basemaps
 
 
 @click.command("map")

@@ -11,9 +11,9 @@ from typing import Any
 
 import click
 
-from analysis.rules import SEVERITIES
-from geo.crs import to_crs
-from geo.errors import CRSError
+from geoplan.analysis.rules import SEVERITIES
+from geoplan.geo.crs import to_crs
+from geoplan.geo.errors import CRSError
 
 
 class CRSType(click.ParamType):

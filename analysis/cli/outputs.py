@@ -7,8 +7,8 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from geo.errors import OutputExistsError
-from geo.outputs import atomic_outputs
+from geoplan.geo.errors import OutputExistsError
+from geoplan.geo.outputs import atomic_outputs
 
 
 @contextlib.contextmanager

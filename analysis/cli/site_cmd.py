@@ -7,17 +7,17 @@ import time
 
 import click
 
-from analysis.cli.check_cmd import EXIT_CONFLICTS
-from analysis.cli.options import CRS_TYPE, fail_on_opt, json_opt
-from analysis.cli.summary import fmt_number
-from analysis.cli.table import format_table
-from analysis.rules import reaches
-from analysis.run import CheckOptions, project_rules
-from analysis.site import check_site, parse_wkt, read_site
-from geo.errors import GeometryError
-from layers.catalog import KINDS
-from layers.loader import load_project
-from layers.project import read_project
+from geoplan.analysis.cli.check_cmd import EXIT_CONFLICTS
+from geoplan.analysis.cli.options import CRS_TYPE, fail_on_opt, json_opt
+from geoplan.analysis.cli.summary import fmt_number
+from geoplan.analysis.cli.table import format_table
+from geoplan.analysis.rules import reaches
+from geoplan.analysis.run import CheckOptions, project_rules
+from geoplan.analysis.site import check_site, parse_wkt, read_site
+from geoplan.geo.errors import GeometryError
+from geoplan.layers.catalog import KINDS
+from geoplan.layers.loader import load_project
+from geoplan.layers.project import read_project
 
 
 def _values(pairs: tuple[str, ...]) -> dict[str, str]:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from analysis.cli.table import format_table
-from analysis.report_tables import UNIT_NAMES
-from analysis.results import CheckResult, summary
+from geoplan.analysis.cli.table import format_table
+from geoplan.analysis.report_tables import UNIT_NAMES
+from geoplan.analysis.results import CheckResult, summary
 
 
 def fmt_number(value: float | None, digits: int = 2) -> str:

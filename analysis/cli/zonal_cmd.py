@@ -6,13 +6,13 @@ import json
 
 import click
 
-from analysis.cli.options import FiniteFloat, json_opt, project_arg
-from analysis.cli.table import format_table
-from geo.errors import ProjectError
-from geo.terrain import MEASURES
-from geo.zonal import STATS, zonal_stats
-from layers.loader import load_project
-from layers.project import read_project
+from geoplan.analysis.cli.options import FiniteFloat, json_opt, project_arg
+from geoplan.analysis.cli.table import format_table
+from geoplan.geo.errors import ProjectError
+from geoplan.geo.terrain import MEASURES
+from geoplan.geo.zonal import STATS, zonal_stats
+from geoplan.layers.loader import load_project
+from geoplan.layers.project import read_project
 
 
 @click.command("zonal")

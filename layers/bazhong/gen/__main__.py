@@ -1,4 +1,4 @@
-"""Rebuild the embedded dataset: ``python -m layers.bazhong.gen [--out DIR]``.
+"""Rebuild the embedded dataset: ``python -m geoplan.layers.bazhong.gen [--out DIR]``.
 
 Writes ``bazhong.gpkg``, ``planted_conflicts.csv`` and ``dem.tif`` into
 ``layers/bazhong/data`` (or ``--out``), all at once. The same seed gives
@@ -19,9 +19,9 @@ import rasterio
 import shapely
 from rasterio.transform import from_origin
 
-from geo.outputs import atomic_outputs
-from layers.bazhong.gen.plan import build
-from layers.bazhong.gen.shapes import CRS
+from geoplan.geo.outputs import atomic_outputs
+from geoplan.layers.bazhong.gen.plan import build
+from geoplan.layers.bazhong.gen.shapes import CRS
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 OUTPUTS = ["bazhong.gpkg", "planted_conflicts.csv", "dem.tif"]

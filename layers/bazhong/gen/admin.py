@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from layers.bazhong.gen.facts import FACTS, SEATS
-from layers.bazhong.gen.shapes import CRS, gk, random_points
+from geoplan.layers.bazhong.gen.facts import FACTS, SEATS
+from geoplan.layers.bazhong.gen.shapes import CRS, gk, random_points
 
 BOUNDARIES = Path(__file__).resolve().parents[1] / "boundaries"
 COUNTY_CODES = {

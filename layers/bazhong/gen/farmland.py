@@ -10,10 +10,10 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from geo.area import ellipsoidal_area
-from layers.bazhong.gen.facts import CULTIVATED_KM2, FARMLAND_KM2
-from layers.bazhong.gen.planted import Plan
-from layers.bazhong.gen.shapes import CRS, calibrate, square, stored_area
+from geoplan.geo.area import ellipsoidal_area
+from geoplan.layers.bazhong.gen.facts import CULTIVATED_KM2, FARMLAND_KM2
+from geoplan.layers.bazhong.gen.planted import Plan
+from geoplan.layers.bazhong.gen.shapes import CRS, calibrate, square, stored_area
 
 #: The layer each planted patch case is against.
 PATCH_CASE_LAYER = {

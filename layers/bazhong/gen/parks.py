@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from layers.bazhong.gen.facts import FACTS, SEATS
-from layers.bazhong.gen.planted import Plan
-from layers.bazhong.gen.shapes import (
+from geoplan.layers.bazhong.gen.facts import FACTS, SEATS
+from geoplan.layers.bazhong.gen.planted import Plan
+from geoplan.layers.bazhong.gen.shapes import (
     CRS,
     first_ring,
     gk,

@@ -16,15 +16,15 @@ from __future__ import annotations
 import numpy as np
 import shapely
 
-from layers.bazhong.gen.admin import read_boundaries, townships
-from layers.bazhong.gen.dem import dem
-from layers.bazhong.gen.farmland import farmland_and_cultivated
-from layers.bazhong.gen.parks import parks, plant_park_cases
-from layers.bazhong.gen.planted import Plan
-from layers.bazhong.gen.protected import plant_protected_cases, protected_areas
-from layers.bazhong.gen.rivers import rivers
-from layers.bazhong.gen.urban import urban_boundary
-from layers.bazhong.gen.zones import redline_layer, zone_layer, zones_and_redline
+from geoplan.layers.bazhong.gen.admin import read_boundaries, townships
+from geoplan.layers.bazhong.gen.dem import dem
+from geoplan.layers.bazhong.gen.farmland import farmland_and_cultivated
+from geoplan.layers.bazhong.gen.parks import parks, plant_park_cases
+from geoplan.layers.bazhong.gen.planted import Plan
+from geoplan.layers.bazhong.gen.protected import plant_protected_cases, protected_areas
+from geoplan.layers.bazhong.gen.rivers import rivers
+from geoplan.layers.bazhong.gen.urban import urban_boundary
+from geoplan.layers.bazhong.gen.zones import redline_layer, zone_layer, zones_and_redline
 
 SEED = 20_351_231
 

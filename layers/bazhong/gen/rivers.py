@@ -6,7 +6,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from layers.bazhong.gen.shapes import CRS, wiggly_line
+from geoplan.layers.bazhong.gen.shapes import CRS, wiggly_line
 
 #: Courses (CGCS2000 lon, lat in degrees), upstream first.
 RIVERS = {

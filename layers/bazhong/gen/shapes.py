@@ -14,7 +14,7 @@ import pandas as pd
 import shapely
 from pyproj import Transformer
 
-from geo.area import ellipsoidal_area
+from geoplan.geo.area import ellipsoidal_area
 
 CRS = "EPSG:4545"
 _TO_GK = Transformer.from_crs(4490, 4545, always_xy=True)

@@ -6,8 +6,8 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from layers.bazhong.gen.facts import CENTRAL_URBAN_KM2, SEATS, URBAN_KM2
-from layers.bazhong.gen.shapes import CRS, gk, sized_blob, stored_area
+from geoplan.layers.bazhong.gen.facts import CENTRAL_URBAN_KM2, SEATS, URBAN_KM2
+from geoplan.layers.bazhong.gen.shapes import CRS, gk, sized_blob, stored_area
 
 #: Shares of the central city (中心城区) by district.
 CENTRAL = {"巴州区": 0.68, "恩阳区": 0.32}

@@ -6,10 +6,10 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from geo.repair import family_part
-from layers.bazhong.gen.facts import ECOLOGICAL_SHARE, REDLINE_KM2
-from layers.bazhong.gen.protected import LANTING
-from layers.bazhong.gen.shapes import CRS, area, calibrate, first_ring, named, stored_area
+from geoplan.geo.repair import family_part
+from geoplan.layers.bazhong.gen.facts import ECOLOGICAL_SHARE, REDLINE_KM2
+from geoplan.layers.bazhong.gen.protected import LANTING
+from geoplan.layers.bazhong.gen.shapes import CRS, area, calibrate, first_ring, named, stored_area
 
 
 def north_of(city: shapely.Geometry, offset: float, rng_state: int) -> shapely.Geometry:
