@@ -24,13 +24,14 @@ from pyproj import CRS
 from geoplan.analysis import relations
 from geoplan.analysis.attribution import Units, split_by_unit
 from geoplan.analysis.relations import Breaches, Selection
-from geoplan.analysis.rules import SEVERITY_RANK, Rule, RuleError, Side
+from geoplan.analysis.rules import Rule, RuleError, Side
 from geoplan.analysis.slivers import Slivers, drop_slivers
 from geoplan.geo.area import ellipsoidal_area
 from geoplan.geo.terrain import DerivedRasters, above_threshold
 from geoplan.geo.units import m2_to_ha, m2_to_mu
 from geoplan.layers.catalog import KINDS
 from geoplan.layers.loader import LoadedProject
+from geoplan.layers.vocabulary import SEVERITY_RANK
 
 logger = logging.getLogger(__name__)
 
@@ -130,7 +131,7 @@ def select(loaded: LoadedProject, side: Side) -> Selection:
         raise RuleSkipped(f"the project has no {side.kind} layer ({KINDS[side.kind].title})")
     frame = loaded.frame(side.kind)
     mask = np.ones(len(frame), dtype=bool)
-    for name, wanted in side.where.items():
+    for name, wanted in side.filters.items():
         if name not in frame or frame[name].isna().all():
             raise RuleSkipped(f"{side.kind} has no values for field {name!r}")
         values = wanted if isinstance(wanted, list) else [wanted]

@@ -18,17 +18,6 @@ import pandas as pd
 
 from geoplan.analysis.overlay import Indexed, intersect_pairs, near_pairs, outside
 
-#: Values of the ``detail`` column: what kind of breach a row is.
-DETAILS = {
-    "overlap": "重叠",
-    "outside": "超出范围",
-    "within_distance": "距离不足",
-    "gap": "未覆盖",
-    "double_cover": "重复覆盖",
-    "outside_region": "超出区域",
-    "exceeds": "超过阈值",
-}
-
 
 @dataclass
 class Selection:
@@ -69,7 +58,7 @@ class Breaches:
     geoms : numpy.ndarray of polygons
         Where the rule is broken.
     detail : numpy.ndarray of str
-        A key of :data:`DETAILS` per row.
+        A key of :data:`geoplan.layers.vocabulary.BREACH_DETAILS` per row.
     distance_m : numpy.ndarray of float
         Distance between the features for distance rules, else NaN (m).
     """

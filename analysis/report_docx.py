@@ -37,8 +37,8 @@ from geoplan.analysis.report_tables import (
     terrain_table,
     township_table,
 )
-from geoplan.analysis.rules import SEVERITY_TITLES
 from geoplan.geo.text import xml_safe
+from geoplan.layers.vocabulary import SEVERITY_TITLES
 
 #: Conflicts listed in the appendix at most; the rest are in report.xlsx.
 APPENDIX_ROWS = 1000

@@ -29,7 +29,7 @@ from geoplan.analysis.report_tables import (
     top_conflict_table,
     township_table,
 )
-from geoplan.analysis.rules import SEVERITIES, SEVERITY_TITLES
+from geoplan.layers.vocabulary import SEVERITIES, SEVERITY_TITLES
 from geoplan.maps.style import SEVERITY_STYLES
 
 _CSS = """

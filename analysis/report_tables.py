@@ -12,11 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from geoplan.analysis.rules import SEVERITY_TITLES
-from geoplan.layers.catalog import KINDS
+from geoplan.layers.vocabulary import SEVERITY_TITLES, UNIT_LABELS, kind_title
 
 STATUS_NAMES = {"pass": "达标", "fail": "未达标", "missing": "缺少数据"}
-UNIT_NAMES = {"m2": "m²", "mu": "亩", "ha": "公顷", "wanmu": "万亩", "km2": "km²", "count": "个"}
 OUTSIDE_TOWNSHIPS = "（乡镇范围外）"
 #: How many of the largest conflicts the reports list.
 TOP_CONFLICTS = 20
@@ -68,15 +66,11 @@ def fmt(value: Any, kind: str) -> str:
     return str(value)
 
 
-def _kind_title(kind: str | None) -> str:
-    return KINDS[kind].title if kind in KINDS else (kind or "")
-
-
 def feature_label(kind: str | None, name: Any, ident: Any) -> str:
     """``"永久基本农田：名称（编号）"`` for one side of a conflict."""
     if not kind:
         return ""
-    return f"{_kind_title(kind)}：{name or '—'}（{ident}）"
+    return f"{kind_title(kind)}：{name or '—'}（{ident}）"
 
 
 def place(value: str | None) -> str:
@@ -163,8 +157,8 @@ def target_table(report: Mapping[str, Any]) -> Table:
     rows = [
         [
             t["indicator"],
-            _kind_title(t["layer"]),
-            UNIT_NAMES.get(t["unit"], t["unit"]),
+            kind_title(t["layer"]),
+            UNIT_LABELS.get(t["unit"], t["unit"]),
             t["constraint"],
             t["target"],
             t["measured"],

@@ -20,13 +20,14 @@ import numpy as np
 import pandas as pd
 
 from geoplan.analysis.engine import CONFLICT_COLUMNS, Evaluation, RuleResult
-from geoplan.analysis.rules import SEVERITIES, SEVERITY_TITLES, Rule
+from geoplan.analysis.rules import Rule
 from geoplan.analysis.targets import TargetRow
 from geoplan.geo.terrain import DerivedRasters
 from geoplan.geo.units import m2_to_ha, m2_to_mu
 from geoplan.geo.zonal import zonal_stats
 from geoplan.layers.inventory import inventory
 from geoplan.layers.loader import LoadedProject
+from geoplan.layers.vocabulary import SEVERITIES, SEVERITY_TITLES
 
 
 def tool_version() -> str:

@@ -38,6 +38,7 @@ from typing import Any
 
 from geoplan.geo.errors import GeoplanError
 from geoplan.layers.catalog import KINDS
+from geoplan.layers.vocabulary import SEVERITIES
 
 RELATIONS = (
     "must_not_overlap",
@@ -47,16 +48,6 @@ RELATIONS = (
     "must_tile",
     "must_not_exceed",
 )
-SEVERITIES = ("prohibited", "restricted", "notice")
-SEVERITY_RANK = {s: i for i, s in enumerate(reversed(SEVERITIES))}  # notice 0 … prohibited 2
-SEVERITY_TITLES = {"prohibited": "禁止", "restricted": "限制", "notice": "提示"}
-
-
-def reaches(severities: Iterable[str], threshold: str) -> bool:
-    """Whether any of ``severities`` is ``threshold`` or worse (``"never"``: never)."""
-    if threshold == "never":
-        return False
-    return any(SEVERITY_RANK[s] >= SEVERITY_RANK[threshold] for s in severities)
 
 
 #: Default sliver tolerance (m²) when a rule gives none: pieces smaller than
@@ -101,18 +92,18 @@ class Side:
     ----------
     kind : str
         Layer kind.
-    where : dict of str to value
+    filters : dict of str to value
         Standard field → required value (equality; a list means any of).
     """
 
     kind: str
-    where: dict[str, Any] = field(default_factory=dict)
+    filters: dict[str, Any] = field(default_factory=dict)
 
     def describe(self) -> str:
         """``kind`` or ``kind[field=value, …]``."""
-        if not self.where:
+        if not self.filters:
             return self.kind
-        return f"{self.kind}[{', '.join(f'{k}={v}' for k, v in self.where.items())}]"
+        return f"{self.kind}[{', '.join(f'{k}={v}' for k, v in self.filters.items())}]"
 
 
 @dataclass(frozen=True)
@@ -173,25 +164,25 @@ class RulePack:
     rules: tuple[Rule, ...]
 
 
-def _side(value: Any, where: str) -> Side:
+def _side(value: Any, at: str) -> Side:
     if isinstance(value, str):
         value = {"kind": value}
     if not isinstance(value, dict) or "kind" not in value:
-        raise RuleError(f"{where}: expected a layer kind or {{ kind = ..., where = {{...}} }}")
+        raise RuleError(f"{at}: expected a layer kind or {{ kind = ..., where = {{...}} }}")
     extra = set(value) - _SIDE_KEYS
     if extra:
-        raise RuleError(f"{where}: unknown key {sorted(extra)[0]!r}")
+        raise RuleError(f"{at}: unknown key {sorted(extra)[0]!r}")
     kind = value["kind"]
     if kind not in KINDS:
-        raise RuleError(f"{where}: unknown layer kind {kind!r}; known kinds: {', '.join(KINDS)}")
+        raise RuleError(f"{at}: unknown layer kind {kind!r}; known kinds: {', '.join(KINDS)}")
     filters = value.get("where", {})
     if not isinstance(filters, dict):
-        raise RuleError(f"{where}.where: expected a table of field = value")
+        raise RuleError(f"{at}.where: expected a table of field = value")
     known = {f.name for f in KINDS[kind].all_fields}
     for name in filters:
         if name not in known:
             raise RuleError(
-                f"{where}.where: {kind} has no field {name!r}; its fields are: "
+                f"{at}.where: {kind} has no field {name!r}; its fields are: "
                 f"{', '.join(sorted(known))}"
             )
     return Side(kind, dict(filters))
@@ -201,64 +192,64 @@ def _rule(raw: Any, pack: str, source: str, index: int) -> Rule:
     if not isinstance(raw, dict):
         raise RuleError(f"{source}: rules[{index}] is not a table")
     rid = raw.get("id")
-    where = f"{source}: rule {rid!r}" if rid else f"{source}: rules[{index}]"
+    at = f"{source}: rule {rid!r}" if rid else f"{source}: rules[{index}]"
     if not isinstance(rid, str) or not rid:
-        raise RuleError(f"{where}: missing field 'id'")
+        raise RuleError(f"{at}: missing field 'id'")
     extra = set(raw) - _RULE_KEYS
     if extra:
-        raise RuleError(f"{where}: unknown field {sorted(extra)[0]!r}")
+        raise RuleError(f"{at}: unknown field {sorted(extra)[0]!r}")
     for key in ("title", "title_en", "relation", "severity", "citation"):
         if key not in raw:
-            raise RuleError(f"{where}: missing field {key!r}")
+            raise RuleError(f"{at}: missing field {key!r}")
     relation = raw["relation"]
     if relation not in RELATIONS:
-        raise RuleError(f"{where}: relation {relation!r} is not one of {', '.join(RELATIONS)}")
+        raise RuleError(f"{at}: relation {relation!r} is not one of {', '.join(RELATIONS)}")
     severity = raw["severity"]
     if severity not in SEVERITIES:
-        raise RuleError(f"{where}: severity {severity!r} is not one of {', '.join(SEVERITIES)}")
+        raise RuleError(f"{at}: severity {severity!r} is not one of {', '.join(SEVERITIES)}")
 
     citation = raw["citation"]
     if not isinstance(citation, dict) or not citation.get("document"):
-        raise RuleError(f"{where}: citation needs at least a 'document'")
+        raise RuleError(f"{at}: citation needs at least a 'document'")
     extra = set(citation) - _CITATION_KEYS
     if extra:
-        raise RuleError(f"{where}: citation has unknown field {sorted(extra)[0]!r}")
+        raise RuleError(f"{at}: citation has unknown field {sorted(extra)[0]!r}")
     if citation.get("basis", "text") not in ("text", "practice"):
-        raise RuleError(f"{where}: citation.basis must be 'text' or 'practice'")
+        raise RuleError(f"{at}: citation.basis must be 'text' or 'practice'")
 
     kwargs: dict[str, Any] = {}
     if relation == "must_tile":
         if "layers" not in raw or "region" not in raw:
-            raise RuleError(f"{where}: must_tile needs 'layers' and 'region'")
+            raise RuleError(f"{at}: must_tile needs 'layers' and 'region'")
         kwargs["layers"] = tuple(
-            _side(s, f"{where}: layers[{i}]") for i, s in enumerate(raw["layers"])
+            _side(s, f"{at}: layers[{i}]") for i, s in enumerate(raw["layers"])
         )
-        kwargs["region"] = _side(raw["region"], f"{where}: region")
+        kwargs["region"] = _side(raw["region"], f"{at}: region")
     else:
         if "left" not in raw:
-            raise RuleError(f"{where}: missing field 'left'")
-        kwargs["left"] = _side(raw["left"], f"{where}: left")
+            raise RuleError(f"{at}: missing field 'left'")
+        kwargs["left"] = _side(raw["left"], f"{at}: left")
         if relation not in ("must_not_self_overlap", "must_not_exceed"):
             if "right" not in raw:
-                raise RuleError(f"{where}: missing field 'right'")
-            kwargs["right"] = _side(raw["right"], f"{where}: right")
+                raise RuleError(f"{at}: missing field 'right'")
+            kwargs["right"] = _side(raw["right"], f"{at}: right")
     if relation == "must_keep_distance":
         distance = raw.get("distance_m")
         if not isinstance(distance, int | float) or distance <= 0:
-            raise RuleError(f"{where}: must_keep_distance needs distance_m > 0 (metres)")
+            raise RuleError(f"{at}: must_keep_distance needs distance_m > 0 (metres)")
         kwargs["distance_m"] = float(distance)
     if relation == "must_not_exceed":
         measure, threshold = raw.get("measure"), raw.get("threshold")
         if not isinstance(raw.get("raster"), str) or not raw["raster"]:
-            raise RuleError(f"{where}: must_not_exceed needs 'raster' (a [rasters] name)")
+            raise RuleError(f"{at}: must_not_exceed needs 'raster' (a [rasters] name)")
         if measure not in ("elevation", "slope", "aspect"):
-            raise RuleError(f"{where}: measure must be elevation, slope or aspect")
+            raise RuleError(f"{at}: measure must be elevation, slope or aspect")
         if not isinstance(threshold, int | float):
-            raise RuleError(f"{where}: must_not_exceed needs a numeric 'threshold'")
+            raise RuleError(f"{at}: must_not_exceed needs a numeric 'threshold'")
         kwargs |= {"raster": raw["raster"], "measure": measure, "threshold": float(threshold)}
     min_area = raw.get("min_area_m2", DEFAULT_MIN_AREA_M2)
     if not isinstance(min_area, int | float) or min_area < 0:
-        raise RuleError(f"{where}: min_area_m2 must be a number ≥ 0 (m²)")
+        raise RuleError(f"{at}: min_area_m2 must be a number ≥ 0 (m²)")
 
     return Rule(
         id=rid,

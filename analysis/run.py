@@ -21,21 +21,13 @@ import geopandas as gpd
 
 from geoplan.analysis.density import Density, conflict_density
 from geoplan.analysis.engine import CONFLICT_COLUMNS, evaluate
-from geoplan.analysis.relations import DETAILS
 from geoplan.analysis.report_docx import render_docx
 from geoplan.analysis.report_html import render_html
 from geoplan.analysis.report_json import report_data, report_json
 from geoplan.analysis.report_md import render_markdown
 from geoplan.analysis.report_xlsx import render_xlsx
 from geoplan.analysis.results import CheckResult, terrain_by_township
-from geoplan.analysis.rules import (
-    SEVERITIES,
-    SEVERITY_TITLES,
-    Rule,
-    check_rule_ids,
-    pack_rules,
-    select_rules,
-)
+from geoplan.analysis.rules import Rule, check_rule_ids, pack_rules, select_rules
 from geoplan.analysis.targets import measure_targets
 from geoplan.geo.errors import LayerReadError
 from geoplan.geo.export import export_layers
@@ -48,6 +40,7 @@ from geoplan.layers.export import write_loaded_layers
 from geoplan.layers.loader import LoadedProject, load_project
 from geoplan.layers.project import Project, read_project
 from geoplan.layers.region import region_bounds
+from geoplan.layers.vocabulary import SEVERITIES, SEVERITY_TITLES
 from geoplan.maps.basemaps import NO_BASEMAP, Basemap
 from geoplan.maps.images import ImageLayer, density_layer, hillshade_layer
 from geoplan.maps.overview import overview_image, overview_legend
@@ -142,7 +135,7 @@ def export_to(
 
 def style_geopackage(path: Path, layers: Iterable[str]) -> None:
     """Store the map's colours in a GeoPackage as the layers' default QGIS styles."""
-    write_layer_styles(path, geopackage_styles(layers, SEVERITY_TITLES))
+    write_layer_styles(path, geopackage_styles(layers))
 
 
 def output_names(export: ExportOptions) -> list[str]:
@@ -315,8 +308,6 @@ def render_map(
         title=loaded.project.name,
         subtitle=subtitle,
         basemap=basemap,
-        severity_titles=SEVERITY_TITLES,
-        detail_titles=DETAILS,
         images=map_images(loaded, density, basemap),
     )
     return map_html(plan_map(loaded.frames, conflicts, options))

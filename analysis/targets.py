@@ -65,7 +65,7 @@ class TargetRow:
         return {
             "indicator": t.indicator,
             "layer": t.layer,
-            "where": {k: list(v) if isinstance(v, tuple) else v for k, v in t.where},
+            "where": {k: list(v) if isinstance(v, tuple) else v for k, v in t.filters},
             "unit": t.unit,
             "constraint": t.constraint,
             "target": t.value,
@@ -109,7 +109,7 @@ def measure_targets(loaded: LoadedProject, targets: list[Target]) -> list[Target
             continue
         frame = loaded.frame(target.layer)
         mask = np.ones(len(frame), dtype=bool)
-        for name, wanted in target.where:
+        for name, wanted in target.filters:
             values = list(wanted) if isinstance(wanted, tuple) else [wanted]
             mask &= frame[name].isin(values).to_numpy() if name in frame else False
         if target.unit == "count":

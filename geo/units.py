@@ -27,14 +27,6 @@ SQUARE_METRES: dict[str, float] = {
     "km2": 1_000_000.0,
 }
 
-LABELS: dict[str, str] = {
-    "m2": "平方米",
-    "mu": "亩",
-    "ha": "公顷",
-    "wanmu": "万亩",
-    "km2": "平方千米",
-}
-
 
 def convert_area(value: ArrayLike, from_unit: str, to_unit: str) -> np.ndarray | float:
     """Convert an area between units.

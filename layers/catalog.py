@@ -245,8 +245,8 @@ KINDS: dict[str, LayerKind] = {
 }
 
 
-def get_kind(name: str, *, where: str = "") -> LayerKind:
-    """Look up a layer kind by name.
+def get_kind(name: str, *, at: str = "") -> LayerKind:
+    """Look up a layer kind by name; ``at`` says where the name was read, for the message.
 
     Raises
     ------
@@ -256,7 +256,7 @@ def get_kind(name: str, *, where: str = "") -> LayerKind:
     try:
         return KINDS[name]
     except KeyError:
-        prefix = f"{where}: " if where else ""
+        prefix = f"{at}: " if at else ""
         raise ProjectError(
             f"{prefix}unknown layer kind {name!r}; known kinds: {', '.join(KINDS)}"
         ) from None

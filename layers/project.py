@@ -62,6 +62,7 @@ from geoplan.geo.crs import to_crs
 from geoplan.geo.errors import CRSError, ProjectError
 from geoplan.geo.terrain import RasterInfo, open_info
 from geoplan.layers.catalog import KINDS, FieldSpec, get_kind
+from geoplan.layers.vocabulary import UNIT_ALIASES
 
 _PROJECT_KEYS = {"name", "working_crs", "description"}
 _LAYER_KEYS = {"path", "layer", "where", "encoding", "crs", "fields"}
@@ -71,23 +72,6 @@ _TARGET_REQUIRED = ("indicator", "layer", "value", "unit", "constraint")
 _TARGET_KEYS = {*_TARGET_REQUIRED, "tolerance", "year", "source", "where"}
 _TOP_KEYS = {"project", "layers", "rasters", "rules", "targets"}
 
-#: Unit names accepted in targets → geo.units keys (``count``: features).
-UNIT_NAMES = {
-    "m2": "m2",
-    "m²": "m2",
-    "平方米": "m2",
-    "mu": "mu",
-    "亩": "mu",
-    "ha": "ha",
-    "公顷": "ha",
-    "wanmu": "wanmu",
-    "万亩": "wanmu",
-    "km2": "km2",
-    "km²": "km2",
-    "平方公里": "km2",
-    "count": "count",
-    "个": "count",
-}
 CONSTRAINTS = (">=", "<=", "=")
 #: Relative tolerance of an "=" area target when the target gives none.
 DEFAULT_EQUAL_TOLERANCE = 0.005
@@ -223,7 +207,7 @@ class Target:
     constraint : {">=", "<=", "="}
     tolerance : float
         Relative tolerance of ``=`` (0–1).
-    where : tuple of (str, value)
+    filters : tuple of (str, value)
         Standard field → required value (a tuple: any of), sorted by field.
     year : str
     source : str
@@ -235,7 +219,7 @@ class Target:
     unit: str
     constraint: str
     tolerance: float = DEFAULT_EQUAL_TOLERANCE
-    where: tuple[tuple[str, Any], ...] = ()
+    filters: tuple[tuple[str, Any], ...] = ()
     year: str = ""
     source: str = ""
 
@@ -447,7 +431,7 @@ def _encoding(table: _Table) -> str | None:
 
 def _layer(kind_name: str, raw: Any, path: Path) -> LayerSpec:
     at = f"{path} [layers.{_label(kind_name)}]"
-    kind = get_kind(kind_name, where=at)
+    kind = get_kind(kind_name, at=at)
     table = _Table(raw, at, _LAYER_KEYS, required=("path",))
     where = table.text("where")
     if where is not None and (problem := where_problem(where)) is not None:
@@ -543,10 +527,10 @@ def _target(raw: Any, number: int, path: Path) -> Target:
     layer = table.text("layer")
     if layer not in KINDS:
         raise table.error("layer", f"unknown layer kind {layer!r}; known kinds: {', '.join(KINDS)}")
-    unit = UNIT_NAMES.get(table.text("unit"))
+    unit = UNIT_ALIASES.get(table.text("unit"))
     if unit is None:
         raise table.error(
-            "unit", f"{_show(table.values['unit'])} is not one of {', '.join(UNIT_NAMES)}"
+            "unit", f"{_show(table.values['unit'])} is not one of {', '.join(UNIT_ALIASES)}"
         )
     constraint = table.text("constraint")
     if constraint not in CONSTRAINTS:
@@ -577,7 +561,7 @@ def _target(raw: Any, number: int, path: Path) -> Target:
         unit=unit,
         constraint=constraint,
         tolerance=tolerance,
-        where=tuple(sorted(filters.items())),
+        filters=tuple(sorted(filters.items())),
         year=_year(table),
         source=table.text("source", ""),
     )

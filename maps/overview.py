@@ -21,6 +21,7 @@ from rasterio.transform import Affine
 
 from geoplan.geo.crs import require_projected
 from geoplan.layers.region import region_bounds
+from geoplan.layers.vocabulary import SEVERITY_TITLES
 from geoplan.maps.style import (
     BACKGROUND,
     CHEMICAL_PARK_STYLE,
@@ -147,6 +148,6 @@ def overview_legend(layers: Mapping[str, gpd.GeoDataFrame]) -> list[tuple[str, s
         items.append(("化工园区", CHEMICAL_PARK_STYLE.fill))
     items += [
         (f"冲突：{title}", SEVERITY_STYLES[severity].color)
-        for severity, title in (("prohibited", "禁止"), ("restricted", "限制"), ("notice", "提示"))
+        for severity, title in SEVERITY_TITLES.items()
     ]
     return items

@@ -23,6 +23,7 @@ import shapely
 from geoplan.geo.crs import require_projected
 from geoplan.layers.catalog import KINDS
 from geoplan.layers.region import region_bounds
+from geoplan.layers.vocabulary import SEVERITIES, SEVERITY_TITLES, kind_title
 from geoplan.maps.basemaps import NO_BASEMAP, Basemap
 from geoplan.maps.display import DisplayOptions, display_decimals, display_frame, to_display_crs
 from geoplan.maps.elements import (
@@ -79,10 +80,6 @@ class MapOptions:
         Second line (for example the run date).
     basemap : Basemap
     display : DisplayOptions
-    severity_titles : mapping of str to str
-        Chinese name of each severity, most severe first.
-    detail_titles : mapping of str to str
-        Chinese name of each code of the conflicts' ``detail`` column.
     images : tuple of ImageLayer
         Raster overlays (hillshade, conflict density), drawn under the layers.
     """
@@ -91,10 +88,6 @@ class MapOptions:
     subtitle: str = ""
     basemap: Basemap = NO_BASEMAP
     display: DisplayOptions = field(default_factory=DisplayOptions)
-    severity_titles: Mapping[str, str] = field(
-        default_factory=lambda: {"prohibited": "禁止", "restricted": "限制", "notice": "提示"}
-    )
-    detail_titles: Mapping[str, str] = field(default_factory=dict)
     images: tuple[ImageLayer, ...] = ()
 
 
@@ -167,7 +160,7 @@ def _ordered_kinds(layers: Mapping[str, gpd.GeoDataFrame]) -> list[str]:
 
 
 def _legend_entries(kind: str) -> list[tuple[str, Style, bool]]:
-    title = KINDS[kind].title if kind in KINDS else kind
+    title = kind_title(kind)
     line = KINDS[kind].family == "line" if kind in KINDS else False
     if kind == "townships":
         return [(f"乡镇：{name}", style, False) for name, style in FUNCTION_TYPE_STYLES.items()]
@@ -236,7 +229,7 @@ def plan_map(
     legend_layers: list[tuple[str, Style, bool]] = []
     for kind in _ordered_kinds(layers):
         frame = layers[kind]
-        title = KINDS[kind].title if kind in KINDS else kind
+        title = kind_title(kind)
         shown = display_frame(
             frame,
             fields=POPUP_COLUMNS.get(kind, ["name", "id"]),
@@ -317,7 +310,7 @@ def _add_conflicts(
 ) -> list[tuple[str, Style, bool]]:
     require_projected(conflicts.crs, "conflicts")
     shown = to_display_crs(conflicts, display, latitude=latitude)
-    props, fields = conflict_popup(shown, options.severity_titles, options.detail_titles)
+    props, fields = conflict_popup(shown)
     # Fields of the rule are the same for all its conflicts: sent once.
     shared_keys = [key for key in RULE_FIELDS if key in props]
     shared = props[shared_keys].drop_duplicates().to_dict("records")
@@ -326,10 +319,10 @@ def _add_conflicts(
     props["_r"] = index
     props[_STYLE_KEY] = 0
     entries = []
-    for severity in reversed(list(options.severity_titles)):
+    for severity in reversed(SEVERITIES):
         rows = (shown["severity"] == severity).to_numpy()
         style = SEVERITY_STYLES.get(severity, SEVERITY_STYLES["notice"])
-        title = options.severity_titles[severity]
+        title = SEVERITY_TITLES[severity]
         count = int(rows.sum())
         _layer(
             shown.geometry.values[rows],

@@ -7,13 +7,11 @@ Chinese labels; the page only puts them into the DOM as text
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import numpy as np
 import pandas as pd
 
 from geoplan.geo.units import m2_to_ha, m2_to_mu
-from geoplan.layers.catalog import KINDS
+from geoplan.layers.vocabulary import BREACH_DETAILS, SEVERITY_TITLES, kind_title
 
 #: Property holding the hover tooltip text.
 TOOLTIP = "名称"
@@ -70,7 +68,7 @@ def layer_popup(kind: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]
     fields : list of str
         Labels in popup order.
     """
-    title = KINDS[kind].title if kind in KINDS else kind
+    title = kind_title(kind)
     merged = frame["features"].to_numpy() > 1
     names = _text(frame["name"]) if "name" in frame else pd.Series("", index=frame.index)
     names = names.where(names != "", title)
@@ -88,19 +86,11 @@ def layer_popup(kind: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]
     return out, [label for label in out.columns if label != TOOLTIP]
 
 
-def conflict_popup(
-    conflicts: pd.DataFrame,
-    severity_titles: Mapping[str, str],
-    detail_titles: Mapping[str, str],
-) -> tuple[pd.DataFrame, list[str]]:
-    """Popup properties of conflicts (columns of ``conflicts.gpkg``) and their field order.
-
-    ``severity_titles`` and ``detail_titles`` name the codes of the
-    ``severity`` and ``detail`` columns in Chinese.
-    """
+def conflict_popup(conflicts: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """Popup properties of conflicts (columns of ``conflicts.gpkg``) and their field order."""
 
     def feature(side: str) -> pd.Series:
-        kind = conflicts[f"{side}_kind"].map(lambda k: KINDS[k].title if k in KINDS else k)
+        kind = conflicts[f"{side}_kind"].map(kind_title)
         name = _text(conflicts[f"{side}_name"])
         ident = _text(conflicts[f"{side}_id"])
         return kind + "：" + name.where(name != "", "—") + "（" + ident + "）"
@@ -108,7 +98,7 @@ def conflict_popup(
     distance = pd.to_numeric(conflicts["distance_m"], errors="coerce")
     props = {
         "规则": _text(conflicts["rule_title"]),
-        "严重程度": conflicts["severity"].map(lambda s: severity_titles.get(s, s)),
+        "严重程度": conflicts["severity"].map(lambda s: SEVERITY_TITLES.get(s, s)),
         "面积": fmt_area(conflicts["area_m2"]),
         "县区": _text(conflicts["county"]),
         "乡镇": _text(conflicts["township"]),
@@ -119,7 +109,7 @@ def conflict_popup(
             [f"{d:,.0f} 米" if np.isfinite(d) else "" for d in distance.to_numpy(float)],
             index=conflicts.index,
         ),
-        "说明": _text(conflicts["detail"]).map(lambda d: detail_titles.get(d, d)),
+        "说明": _text(conflicts["detail"]).map(lambda d: BREACH_DETAILS.get(d, d)),
         "依据": _text(conflicts["citation"]),
         "规则编号": _text(conflicts["rule_id"]),
         "冲突编号": _text(conflicts["conflict_id"]),

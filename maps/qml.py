@@ -9,11 +9,12 @@ severity (see :mod:`maps.style`).
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import replace
 
 from geoplan.geo.layer_styles import LayerStyle
 from geoplan.layers.catalog import KINDS
+from geoplan.layers.vocabulary import SEVERITY_TITLES
 from geoplan.maps.style import CLASS_STYLES, SEVERITY_STYLES, Classes, Style, kind_style
 
 #: Millimetres per CSS pixel (96 dpi): the map's widths in QGIS units.
@@ -198,28 +199,26 @@ def kind_layer_style(kind: str) -> LayerStyle:
     )
 
 
-def conflicts_layer_style(severity_titles: Mapping[str, str]) -> LayerStyle:
+def conflicts_layer_style() -> LayerStyle:
     """The default QGIS style of a conflicts layer: by severity, most severe drawn as in the map."""
     return LayerStyle(
         name="geoplan conflicts",
         qml=layer_qml(
             "conflicts",
             "polygon",
-            classes=replace(CONFLICT_CLASSES, titles=dict(severity_titles)),
+            classes=replace(CONFLICT_CLASSES, titles=dict(SEVERITY_TITLES)),
         ),
         description="冲突图斑，按严重程度着色",
     )
 
 
-def geopackage_styles(layers: Iterable[str], severity_titles: Mapping[str, str]) -> dict:
+def geopackage_styles(layers: Iterable[str]) -> dict:
     """Default styles for the layers of a GeoPackage geoplan wrote.
 
     Parameters
     ----------
     layers : iterable of str
         Layer names: layer kinds and ``conflicts``; other names get no style.
-    severity_titles : mapping of str to str
-        Legend titles of the severities.
 
     Returns
     -------
@@ -228,7 +227,7 @@ def geopackage_styles(layers: Iterable[str], severity_titles: Mapping[str, str])
     styles = {}
     for name in layers:
         if name == "conflicts":
-            styles[name] = conflicts_layer_style(severity_titles)
+            styles[name] = conflicts_layer_style()
         elif name in KINDS:
             styles[name] = kind_layer_style(name)
     return styles

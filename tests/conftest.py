@@ -25,6 +25,7 @@ NAMES = ["巴州区", "恩阳区", "通江县", "南江县"]
 #: Run by QGIS's own Python (tests/test_qgis_styles.py), not collected.
 collect_ignore = ["qgis_probe.py"]
 
+
 def lonlat_to(epsg: int, geoms) -> np.ndarray:
     """Transform lon/lat geometries to ``epsg`` with pyproj directly (always_xy)."""
     t = Transformer.from_crs(4490, epsg, always_xy=True)

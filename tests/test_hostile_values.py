@@ -439,6 +439,6 @@ def test_the_embedded_project_reads_into_types():
         "2023",
         0.005,
     )
-    assert central.where == (("name", ("巴州区中心城区", "恩阳区中心城区")),)
+    assert central.filters == (("name", ("巴州区中心城区", "恩阳区中心城区")),)
     assert (urban.unit, urban.value, urban.tolerance) == ("count", 45.0, 0.0)
-    assert urban.where == (("function_type", "城镇化地区"),)
+    assert urban.filters == (("function_type", "城镇化地区"),)

@@ -13,8 +13,8 @@ from click.testing import CliRunner
 from browser import click_at, control_labels, map_variable, open_page, overlays
 from engine_cases import EPSG, box, rule, write_project
 from geoplan.analysis.cli import cli
-from geoplan.analysis.rules import SEVERITY_TITLES
 from geoplan.layers.catalog import KINDS
+from geoplan.layers.vocabulary import SEVERITY_TITLES
 from geoplan.maps.gcj02 import wgs84_to_gcj02
 
 pytestmark = pytest.mark.browser

@@ -53,7 +53,7 @@ def test_national_pack_covers_the_required_checks():
         assert item in rules, item
     chemical = next(r for r in load_pack("national").rules if r.relation == "must_keep_distance")
     assert chemical.distance_m == 1000
-    assert chemical.left.where == {"chemical": True}
+    assert chemical.left.filters == {"chemical": True}
     assert "第二十六条" in chemical.citation.article
 
 

@@ -17,7 +17,6 @@ from geoplan.analysis.cli.options import (
 )
 from geoplan.analysis.cli.outputs import staged_outputs
 from geoplan.analysis.cli.summary import summary_text
-from geoplan.analysis.rules import reaches
 from geoplan.analysis.run import (
     OUTPUT_NAMES,
     CheckOptions,
@@ -27,6 +26,7 @@ from geoplan.analysis.run import (
 )
 from geoplan.geo.export import FORMATS
 from geoplan.layers.project import read_project
+from geoplan.layers.vocabulary import reaches
 from geoplan.maps import basemaps
 
 EXIT_CONFLICTS = 1

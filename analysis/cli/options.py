@@ -11,9 +11,9 @@ from typing import Any
 
 import click
 
-from geoplan.analysis.rules import SEVERITIES
 from geoplan.geo.crs import to_crs
 from geoplan.geo.errors import CRSError
+from geoplan.layers.vocabulary import SEVERITIES
 
 
 class CRSType(click.ParamType):

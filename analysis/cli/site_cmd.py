@@ -11,13 +11,13 @@ from geoplan.analysis.cli.check_cmd import EXIT_CONFLICTS
 from geoplan.analysis.cli.options import CRS_TYPE, fail_on_opt, json_opt
 from geoplan.analysis.cli.summary import fmt_number
 from geoplan.analysis.cli.table import format_table
-from geoplan.analysis.rules import reaches
 from geoplan.analysis.run import CheckOptions, project_rules
 from geoplan.analysis.site import check_site, parse_wkt, read_site
 from geoplan.geo.errors import GeometryError
 from geoplan.layers.catalog import KINDS
 from geoplan.layers.loader import load_project
 from geoplan.layers.project import read_project
+from geoplan.layers.vocabulary import reaches
 
 
 def _values(pairs: tuple[str, ...]) -> dict[str, str]:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from geoplan.analysis.cli.table import format_table
-from geoplan.analysis.report_tables import UNIT_NAMES
 from geoplan.analysis.results import CheckResult, summary
+from geoplan.layers.vocabulary import UNIT_LABELS
 
 
 def fmt_number(value: float | None, digits: int = 2) -> str:
@@ -59,7 +59,7 @@ def summary_text(result: CheckResult) -> str:
                 [
                     [
                         t["indicator"],
-                        UNIT_NAMES[t["unit"]],
+                        UNIT_LABELS[t["unit"]],
                         f"{t['constraint']} "
                         f"{fmt_number(t['target'], digits[t['unit'] == 'count'])}",
                         fmt_number(t["measured"], digits[t["unit"] == "count"]),
