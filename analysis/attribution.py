@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geoplan.analysis.overlay import Indexed, intersect_pairs, merge_pairs, outside
+from geoplan.analysis.overlay import intersect_pairs, merge_pairs, outside
+from geoplan.analysis.pieces import Indexed
 
 #: Pieces smaller than this (m²) join the largest piece of their conflict.
 CRUMB_M2 = 1.0

@@ -4,7 +4,6 @@ A rule pack is a TOML file::
 
     [pack]
     name = "national"
-    title = "国家规则"
 
     [[rules]]
     id = "N-LINES-01"
@@ -18,12 +17,8 @@ A rule pack is a TOML file::
     citation = { document = "《关于在国土空间规划中统筹划定落实三条控制线的指导意见》",
                  article = "二、（四）", basis = "text" }
 
-Relations: ``must_not_overlap``, ``must_be_within``, ``must_keep_distance``
-(with ``distance_m``), ``must_not_self_overlap`` (no ``right``),
-``must_tile`` (``layers`` and ``region`` instead of left/right), and the
-raster relation ``must_not_exceed`` (``raster`` names a ``[rasters]`` entry
-of the project, ``measure`` is elevation/slope/aspect, ``threshold`` in
-metres or degrees: the left features' area where the measure exceeds it).
+The relations, the sides each takes and their parameters are the entries of
+:mod:`analysis.relations`; a rule is checked against its relation's entry.
 """
 
 from __future__ import annotations
@@ -36,19 +31,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from geoplan.analysis.relations import Relation, registry
 from geoplan.geo.errors import GeoplanError
 from geoplan.layers.catalog import KINDS
 from geoplan.layers.vocabulary import SEVERITIES
-
-RELATIONS = (
-    "must_not_overlap",
-    "must_be_within",
-    "must_keep_distance",
-    "must_not_self_overlap",
-    "must_tile",
-    "must_not_exceed",
-)
-
 
 #: Default sliver tolerance (m²) when a rule gives none: pieces smaller than
 #: this are counted as slivers, not reported as conflicts.
@@ -69,10 +55,6 @@ _RULE_KEYS = {
     "region",
     "severity",
     "min_area_m2",
-    "distance_m",
-    "raster",
-    "measure",
-    "threshold",
     "citation",
     "note",
 }
@@ -127,7 +109,11 @@ class Citation:
 
 @dataclass(frozen=True)
 class Rule:
-    """One planning rule."""
+    """One planning rule.
+
+    ``params`` holds the parameters its relation takes (``distance_m`` …),
+    each checked against the relation's entry in :mod:`analysis.relations`.
+    """
 
     id: str
     title: str
@@ -140,18 +126,23 @@ class Rule:
     layers: tuple[Side, ...] = ()
     region: Side | None = None
     min_area_m2: float = DEFAULT_MIN_AREA_M2
-    distance_m: float | None = None
-    raster: str | None = None
-    measure: str | None = None
-    threshold: float | None = None
+    params: dict[str, Any] = field(default_factory=dict)
     note: str = ""
     pack: str = ""
+
+    def sides_named(self, names: Iterable[str]) -> tuple[Side, ...]:
+        """The rule's sides among ``names`` (of ``left``, ``right``, ``layers``, ``region``)."""
+        found: list[Side] = []
+        for name in names:
+            value = getattr(self, name)
+            found.extend(value if isinstance(value, tuple) else [value] if value else [])
+        return tuple(found)
 
     @property
     def kinds(self) -> tuple[str, ...]:
         """Every layer kind the rule needs."""
-        sides = [self.left, self.right, *self.layers, self.region]
-        return tuple(dict.fromkeys(s.kind for s in sides if s is not None))
+        sides = self.sides_named(("left", "right", "layers", "region"))
+        return tuple(dict.fromkeys(s.kind for s in sides))
 
 
 @dataclass(frozen=True)
@@ -159,8 +150,6 @@ class RulePack:
     """A named list of rules."""
 
     name: str
-    title: str
-    source: str
     rules: tuple[Rule, ...]
 
 
@@ -195,15 +184,17 @@ def _rule(raw: Any, pack: str, source: str, index: int) -> Rule:
     at = f"{source}: rule {rid!r}" if rid else f"{source}: rules[{index}]"
     if not isinstance(rid, str) or not rid:
         raise RuleError(f"{at}: missing field 'id'")
-    extra = set(raw) - _RULE_KEYS
+    relations = registry()
+    params = {p.name for entry in relations.values() for p in entry.params}
+    extra = set(raw) - _RULE_KEYS - params
     if extra:
         raise RuleError(f"{at}: unknown field {sorted(extra)[0]!r}")
     for key in ("title", "title_en", "relation", "severity", "citation"):
         if key not in raw:
             raise RuleError(f"{at}: missing field {key!r}")
     relation = raw["relation"]
-    if relation not in RELATIONS:
-        raise RuleError(f"{at}: relation {relation!r} is not one of {', '.join(RELATIONS)}")
+    if relation not in relations:
+        raise RuleError(f"{at}: relation {relation!r} is not one of {', '.join(relations)}")
     severity = raw["severity"]
     if severity not in SEVERITIES:
         raise RuleError(f"{at}: severity {severity!r} is not one of {', '.join(SEVERITIES)}")
@@ -216,37 +207,8 @@ def _rule(raw: Any, pack: str, source: str, index: int) -> Rule:
         raise RuleError(f"{at}: citation has unknown field {sorted(extra)[0]!r}")
     if citation.get("basis", "text") not in ("text", "practice"):
         raise RuleError(f"{at}: citation.basis must be 'text' or 'practice'")
-
-    kwargs: dict[str, Any] = {}
-    if relation == "must_tile":
-        if "layers" not in raw or "region" not in raw:
-            raise RuleError(f"{at}: must_tile needs 'layers' and 'region'")
-        kwargs["layers"] = tuple(
-            _side(s, f"{at}: layers[{i}]") for i, s in enumerate(raw["layers"])
-        )
-        kwargs["region"] = _side(raw["region"], f"{at}: region")
-    else:
-        if "left" not in raw:
-            raise RuleError(f"{at}: missing field 'left'")
-        kwargs["left"] = _side(raw["left"], f"{at}: left")
-        if relation not in ("must_not_self_overlap", "must_not_exceed"):
-            if "right" not in raw:
-                raise RuleError(f"{at}: missing field 'right'")
-            kwargs["right"] = _side(raw["right"], f"{at}: right")
-    if relation == "must_keep_distance":
-        distance = raw.get("distance_m")
-        if not isinstance(distance, int | float) or distance <= 0:
-            raise RuleError(f"{at}: must_keep_distance needs distance_m > 0 (metres)")
-        kwargs["distance_m"] = float(distance)
-    if relation == "must_not_exceed":
-        measure, threshold = raw.get("measure"), raw.get("threshold")
-        if not isinstance(raw.get("raster"), str) or not raw["raster"]:
-            raise RuleError(f"{at}: must_not_exceed needs 'raster' (a [rasters] name)")
-        if measure not in ("elevation", "slope", "aspect"):
-            raise RuleError(f"{at}: measure must be elevation, slope or aspect")
-        if not isinstance(threshold, int | float):
-            raise RuleError(f"{at}: must_not_exceed needs a numeric 'threshold'")
-        kwargs |= {"raster": raw["raster"], "measure": measure, "threshold": float(threshold)}
+    sides = _sides(raw, relations[relation], at)
+    params = _params(raw, relations[relation], at)
     min_area = raw.get("min_area_m2", DEFAULT_MIN_AREA_M2)
     if not isinstance(min_area, int | float) or min_area < 0:
         raise RuleError(f"{at}: min_area_m2 must be a number ≥ 0 (m²)")
@@ -259,10 +221,35 @@ def _rule(raw: Any, pack: str, source: str, index: int) -> Rule:
         severity=severity,
         citation=Citation(**{k: str(v) for k, v in citation.items()}),
         min_area_m2=float(min_area),
+        params=params,
         note=str(raw.get("note", "")),
         pack=pack,
-        **kwargs,
+        **sides,
     )
+
+
+def _sides(raw: dict, relation: Relation, at: str) -> dict[str, Any]:
+    """The sides ``relation`` takes, read from the rule; others given are ignored."""
+    sides: dict[str, Any] = {}
+    for name in relation.sides:
+        if name not in raw:
+            raise RuleError(f"{at}: missing field {name!r}")
+        if name == "layers":
+            sides[name] = tuple(_side(s, f"{at}: layers[{i}]") for i, s in enumerate(raw[name]))
+        else:
+            sides[name] = _side(raw[name], f"{at}: {name}")
+    return sides
+
+
+def _params(raw: dict, relation: Relation, at: str) -> dict[str, Any]:
+    """The parameters ``relation`` takes, checked against its entry."""
+    params = {}
+    for param in relation.params:
+        value = raw.get(param.name)
+        if not param.accepts(value):
+            raise RuleError(f"{at}: {relation.name} needs {param.needed()}")
+        params[param.name] = param.type(value)
+    return params
 
 
 def parse_pack(text: str, source: str) -> RulePack:
@@ -288,7 +275,7 @@ def parse_pack(text: str, source: str) -> RulePack:
         if rule.id in seen:
             raise RuleError(f"{source}: rule id {rule.id!r} appears twice")
         seen.add(rule.id)
-    return RulePack(name=name, title=str(meta.get("title", name)), source=source, rules=rules)
+    return RulePack(name=name, rules=rules)
 
 
 def builtin_packs() -> list[str]:

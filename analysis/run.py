@@ -19,26 +19,27 @@ from pathlib import Path
 
 import geopandas as gpd
 
+from geoplan.analysis.check_result import CheckResult
+from geoplan.analysis.conflict_rows import CONFLICT_COLUMNS
 from geoplan.analysis.density import Density, conflict_density
-from geoplan.analysis.engine import CONFLICT_COLUMNS, evaluate
-from geoplan.analysis.report_docx import render_docx
-from geoplan.analysis.report_html import render_html
-from geoplan.analysis.report_json import report_data, report_json
-from geoplan.analysis.report_md import render_markdown
-from geoplan.analysis.report_xlsx import render_xlsx
-from geoplan.analysis.results import CheckResult, terrain_by_township
+from geoplan.analysis.engine import evaluate
+from geoplan.analysis.prepare import prepare_inputs
+from geoplan.analysis.reports.write import REPORT_FILES, write_reports
 from geoplan.analysis.rules import Rule, check_rule_ids, pack_rules, select_rules
 from geoplan.analysis.targets import measure_targets
+from geoplan.analysis.township_terrain import terrain_by_township
 from geoplan.geo.errors import LayerReadError
 from geoplan.geo.export import export_layers
-from geoplan.geo.io import list_layers, read_vector, write_vector
 from geoplan.geo.layer_styles import write_layer_styles
 from geoplan.geo.outputs import atomic_outputs
 from geoplan.geo.raster import png_bytes, write_geotiff
 from geoplan.geo.terrain import DerivedRasters, overview_hillshade
+from geoplan.geo.vector_read import list_layers, read_vector
+from geoplan.geo.vector_write import write_vector
 from geoplan.layers.export import write_loaded_layers
 from geoplan.layers.loader import LoadedProject, load_project
-from geoplan.layers.project import Project, read_project
+from geoplan.layers.project import read_project
+from geoplan.layers.project_types import Project
 from geoplan.layers.region import region_bounds
 from geoplan.layers.vocabulary import SEVERITIES, SEVERITY_TITLES
 from geoplan.maps.basemaps import NO_BASEMAP, Basemap
@@ -55,11 +56,7 @@ OUTPUT_FILES = (
     "conflicts.gpkg",
     "map.html",
     "conflict_density.tif",
-    "report.html",
-    "report.xlsx",
-    "report.docx",
-    "report.md",
-    "report.json",
+    *REPORT_FILES,
 )
 #: The folder of a check's GIS exports (``--export``).
 EXPORT_FOLDER = "export"
@@ -200,8 +197,11 @@ def check_project(
 
     with tempfile.TemporaryDirectory(prefix="geoplan-rasters-") as folder:
         derived = DerivedRasters(folder)  # a DEM's slope, derived once for the run
+        prepared = prepare_inputs(
+            loaded, rules, derived, progress=lambda rule: say(f"preparing {rule.id} {rule.title}")
+        )
         evaluation = evaluate(
-            loaded, rules, strict=options.strict, progress=rule_progress, derived=derived
+            loaded, rules, strict=options.strict, progress=rule_progress, prepared=prepared
         )
         if "dem" in project.rasters:
             say("terrain by township (zonal statistics of the DEM)")
@@ -386,15 +386,9 @@ def write_outputs_into(
         result.loaded, result.conflicts, subtitle=subtitle, basemap=basemap, density=density
     )
     (staging / "map.html").write_text(page, encoding="utf-8")
-    report = report_data(result)
     layers = result.loaded.frames
     figure = png_bytes(overview_image(layers, result.conflicts))
-    html = render_html(report, overview_png=figure, legend=overview_legend(layers))
-    (staging / "report.html").write_text(html, encoding="utf-8")
-    (staging / "report.xlsx").write_bytes(render_xlsx(report))
-    (staging / "report.docx").write_bytes(render_docx(report, overview_png=figure))
-    (staging / "report.md").write_text(render_markdown(report), encoding="utf-8")
-    (staging / "report.json").write_text(report_json(report), encoding="utf-8")
+    write_reports(result.report, staging, overview_png=figure, legend=overview_legend(layers))
     if export.formats:
         (staging / EXPORT_FOLDER).mkdir()
         frames = export_frames(result.loaded, result.conflicts)

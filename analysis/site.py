@@ -1,8 +1,10 @@
 """Site check: one proposed site against every layer and rule of a project.
 
 The site stands in for a layer kind (an industrial park by default): every
-rule that puts that kind on its left side — or on either side of an overlap
-or distance rule — is evaluated with the site in place of the layer. The
+rule that has that kind on a side its relation lets a site stand in for
+(``site_sides`` of the entry in :mod:`analysis.relations`: the left side,
+or either side of an overlap or distance rule) is evaluated with the site
+in place of the layer. The
 other layers are cut down to the site's neighbourhood first (their spatial
 index), so the answer comes in well under a second once the project is
 loaded.
@@ -22,16 +24,20 @@ import shapely
 
 from geoplan.analysis.engine import Evaluation, evaluate
 from geoplan.analysis.overlay import intersect_pairs
+from geoplan.analysis.prepare import prepare_inputs
+from geoplan.analysis.relations import registry
 from geoplan.analysis.rules import Rule
 from geoplan.geo.area import ellipsoidal_area
 from geoplan.geo.crs import resolve_source_crs, to_crs
-from geoplan.geo.errors import GeometryError, ProjectError
-from geoplan.geo.io import read_vector
+from geoplan.geo.errors import GeometryError
 from geoplan.geo.repair import repair_geometries
 from geoplan.geo.units import m2_to_ha, m2_to_mu
+from geoplan.geo.vector_read import read_vector
 from geoplan.layers.catalog import get_kind
-from geoplan.layers.loader import LoadedLayer, LoadedProject, convert_field
-from geoplan.layers.project import LayerSpec
+from geoplan.layers.errors import ProjectError
+from geoplan.layers.field_mapping import convert_field
+from geoplan.layers.loader import LoadedLayer, LoadedProject
+from geoplan.layers.project_types import LayerSpec
 
 #: Standard fields a site gets when it stands in for a park and none are given.
 PARK_DEFAULTS = {"kind": "工业园区", "chemical": "否"}
@@ -160,16 +166,18 @@ def site_layer(
 
 
 def site_rules(rules: list[Rule], kind: str) -> list[Rule]:
-    """The rules a site of ``kind`` can break."""
-    chosen = []
-    for rule in rules:
-        if rule.relation == "must_tile":
-            continue
-        left = rule.left is not None and rule.left.kind == kind
-        right = rule.right is not None and rule.right.kind == kind
-        if left or (right and rule.relation in ("must_not_overlap", "must_keep_distance")):
-            chosen.append(rule)
-    return chosen
+    """The rules a site of ``kind`` can break: those with ``kind`` on a side it may stand in for."""
+    return [
+        rule
+        for rule in rules
+        if any(s.kind == kind for s in rule.sides_named(registry()[rule.relation].site_sides))
+    ]
+
+
+def site_margin(rules: list[Rule]) -> float:
+    """How far (m) around the site the rules look: the largest reach, plus a metre."""
+    reaches = [rule.params[reach] for rule in rules if (reach := registry()[rule.relation].reach)]
+    return max([0.0, *reaches]) + 1.0
 
 
 def neighbourhood(loaded: LoadedProject, site: gpd.GeoDataFrame, margin: float) -> LoadedProject:
@@ -303,11 +311,10 @@ def check_site(
     """
     values = {**(PARK_DEFAULTS if kind == "parks" else {}), **(values or {})}
     chosen = site_rules(rules, kind)
-    margin = max([r.distance_m or 0.0 for r in chosen] + [0.0]) + 1.0
-    near = neighbourhood(loaded, site, margin)
+    near = neighbourhood(loaded, site, site_margin(chosen))
     layer = site_layer(site, kind, values, loaded.crs)
     near.layers[kind] = layer
-    evaluation = evaluate(near, chosen)
+    evaluation = evaluate(near, chosen, prepared=prepare_inputs(near, chosen))
     return SiteResult(
         site=layer.frame,
         kind=kind,

@@ -14,8 +14,8 @@ import numpy as np
 import shapely
 from pyproj import CRS
 
-from geoplan.analysis.overlay import group_union
-from geoplan.analysis.relations import Breaches
+from geoplan.analysis.breaches import Breaches
+from geoplan.analysis.polygon_arrays import group_union
 from geoplan.analysis.rules import NARROW_MAX_AREA_M2, NARROW_WIDTH_M
 from geoplan.geo.area import ellipsoidal_area
 

@@ -14,7 +14,7 @@ A target (``[[targets]]`` in the project file)::
     source = "巴中市国土空间总体规划（2021—2035年）"
 
 Targets are read and checked once, with the rest of the project file, into
-:class:`layers.project.Target`. Areas are the sum of the features'
+:class:`layers.project_types.Target`. Areas are the sum of the features'
 ellipsoidal areas (overlapping features count twice, as a plan's table of
 its areas does); ``count`` counts features.
 """
@@ -28,7 +28,7 @@ import numpy as np
 
 from geoplan.geo.units import SQUARE_METRES
 from geoplan.layers.loader import LoadedProject
-from geoplan.layers.project import Target
+from geoplan.layers.project_types import Target
 
 
 @dataclass(frozen=True)

@@ -31,8 +31,10 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from citygen import DEFAULT_CACHE, ensure_city
 
-from geoplan.analysis.engine import evaluate, select
+from geoplan.analysis.engine import evaluate
+from geoplan.analysis.prepare import prepare_inputs
 from geoplan.analysis.rules import load_rules
+from geoplan.analysis.selection import select
 from geoplan.layers.loader import load_project
 from geoplan.layers.project import read_project
 
@@ -52,7 +54,7 @@ def overlay_time(loaded, rule, sample: int, rng) -> tuple[float | None, str]:
         left = left.iloc[pick]
         how = f"sample {sample:,} of {len(left) * scale:,.0f}, scaled"
     if rule.relation == "must_keep_distance":
-        right = right.set_geometry(right.buffer(rule.distance_m))
+        right = right.set_geometry(right.buffer(rule.params["distance_m"]))
     op = "difference" if rule.relation == "must_be_within" else "intersection"
     start = time.perf_counter()
     gpd.overlay(left[["geometry"]], right[["geometry"]], how=op, keep_geom_type=True)
@@ -105,7 +107,7 @@ def main() -> None:
 
     rules = load_rules(["national"])
     start = time.perf_counter()
-    evaluation = evaluate(loaded, rules)
+    evaluation = evaluate(loaded, rules, prepared=prepare_inputs(loaded, rules))
     pack_s = time.perf_counter() - start
     rng = np.random.default_rng(0)
     print(

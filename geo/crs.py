@@ -266,13 +266,13 @@ def crs_name(crs: CRS) -> str:
     return f"EPSG:{epsg}" if epsg else repr(crs.name)
 
 
-def working_crs_for(lon_min: float, lat_min: float, lon_max: float, lat_max: float) -> CRS:
+def working_crs_for(lon_min: float, lon_max: float) -> CRS:
     """The CGCS2000 3° Gauss-Krüger zone (central meridian only) of a region's centre.
 
     Parameters
     ----------
-    lon_min, lat_min, lon_max, lat_max : float
-        The region's bounds in degrees.
+    lon_min, lon_max : float
+        The region's western and eastern bounds, degrees east.
 
     Returns
     -------
@@ -280,7 +280,7 @@ def working_crs_for(lon_min: float, lat_min: float, lon_max: float, lat_max: flo
 
     Examples
     --------
-    >>> working_crs_for(106.3, 31.2, 107.8, 32.8).to_epsg()  # Bazhong
+    >>> working_crs_for(106.3, 107.8).to_epsg()  # Bazhong
     4545
     """
     return to_crs(gk3_epsg(zone_of_longitude((lon_min + lon_max) / 2.0)))

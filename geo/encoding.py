@@ -17,9 +17,10 @@ import contextlib
 import functools
 import struct
 import zipfile
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from geoplan.geo.errors import EncodingError, LayerReadError
+from geoplan.geo.shapefile import sidecar, zip_members, zip_sidecar
 
 # Enough records to see non-ASCII text in any real attribute table.
 _SAMPLE_BYTES = 8 * 1024 * 1024
@@ -147,34 +148,23 @@ def shapefile_encoding(path: Path, layer: str | None = None) -> tuple[str, str]:
     """
     if path.suffix.lower() == ".zip":
         with zipfile.ZipFile(path) as archive:
-            names = archive.namelist()
-            dbfs = [n for n in names if n.lower().endswith(".dbf")]
-            if layer is not None:
-                dbfs = [n for n in dbfs if PurePosixPath(n).stem == layer] or dbfs
+            dbfs = zip_members(archive, ".dbf", layer)
             if not dbfs:
                 return "utf-8", "ascii"
             dbf_name = dbfs[0]
-            stem = dbf_name[:-4]
-            cpg_name = next((n for n in names if n.lower() == f"{stem}.cpg".lower()), None)
+            cpg_name = zip_sidecar(archive, dbf_name, ".cpg")
             with archive.open(dbf_name) as fh:
                 dbf = fh.read(_SAMPLE_BYTES)
             cpg = archive.read(cpg_name).decode("ascii", "replace") if cpg_name else None
         return detect_dbf_encoding(dbf, cpg, source=f"{path}!{dbf_name}")
-    dbf_path = _sidecar(path, ".dbf")
+    dbf_path = sidecar(path, ".dbf")
     if dbf_path is None:
         raise LayerReadError(f"{path}: the shapefile has no .dbf attribute table beside it")
-    cpg_path = _sidecar(path, ".cpg")
+    cpg_path = sidecar(path, ".cpg")
     with open(dbf_path, "rb") as fh:
         dbf = fh.read(_SAMPLE_BYTES)
     cpg = cpg_path.read_text("ascii", "replace") if cpg_path else None
     return detect_dbf_encoding(dbf, cpg, source=str(dbf_path))
-
-
-def _sidecar(path: Path, suffix: str) -> Path | None:
-    for candidate in (path.with_suffix(suffix), path.with_suffix(suffix.upper())):
-        if candidate.exists():
-            return candidate
-    return None
 
 
 #: Codecs of the GB family, which decode Big5 and Shift-JIS bytes without error.

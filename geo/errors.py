@@ -26,9 +26,13 @@ class GeometryError(GeoplanError, ValueError):
     """A geometry cannot be used, even after repair."""
 
 
-class ProjectError(GeoplanError, ValueError):
-    """A project file is malformed or refers to something that does not exist."""
-
-
 class OutputExistsError(GeoplanError, FileExistsError):
     """An output exists and overwriting it was not asked for."""
+
+
+class OutputError(GeoplanError, OSError):
+    """An output folder or file cannot be written."""
+
+
+class OutputLockedError(OutputError):
+    """Another run is writing into the same output folder."""

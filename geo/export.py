@@ -2,7 +2,7 @@
 
 - GeoPackage and FileGDB hold every layer in one file (FileGDB with
   ``TARGET_ARCGIS_VERSION=ARCGIS_PRO_3_2_OR_LATER`` so 64-bit integers stay
-  integers, see :mod:`geo.io`).
+  integers, see :mod:`geo.vector_write`).
 - Shapefile, GeoJSON, GeoParquet, FlatGeobuf, KML and CSV (geometry as WKT)
   get one file per layer. GeoJSON and KML are in EPSG:4326 as RFC 7946 and
   the KML specification require; the others in the layers' CRS or the one
@@ -32,8 +32,8 @@ import pandas as pd
 from pyproj import CRS
 
 from geoplan.geo.errors import GeoplanError
-from geoplan.geo.io import write_layers, write_vector
 from geoplan.geo.text import csv_text
+from geoplan.geo.vector_write import write_layers, write_vector
 
 #: Export formats and their file suffix.
 FORMATS: dict[str, str] = {
@@ -57,6 +57,10 @@ _WGS84_FORMATS = frozenset({"geojson", "kml"})
 
 class ExportError(GeoplanError, ValueError):
     """An export that cannot be written as asked."""
+
+
+class UnencodableTextError(ExportError):
+    """A text value cannot be written in the Shapefile encoding asked for."""
 
 
 @dataclass
@@ -158,9 +162,8 @@ def _shapefile_frame(
         try:
             sizes = text.map(lambda v: len(v.encode(encoding)))
         except UnicodeEncodeError as exc:
-            raise ExportError(
-                f"layer {layer} field {column}: a value cannot be written in {encoding} ({exc}); "
-                "export with --encoding utf-8"
+            raise UnencodableTextError(
+                f"layer {layer} field {column}: a value cannot be written in {encoding} ({exc})"
             ) from None
         too_long = sizes[sizes > DBF_TEXT_BYTES].index
         if len(too_long):
@@ -224,6 +227,13 @@ def export_layers(
     Returns
     -------
     Exported
+
+    Raises
+    ------
+    ExportError
+        ``fmt`` is not a key of :data:`FORMATS`.
+    UnencodableTextError
+        A text value of a Shapefile cannot be written in ``encoding``.
     """
     folder = Path(folder)
     suffix = _suffix(fmt)

@@ -251,9 +251,7 @@ def write_postgis(
                 is not None
             ]
             if existing and not overwrite:
-                raise OutputExistsError(
-                    f"{where}: table {schema}.{existing[0]} exists; pass --overwrite to replace it"
-                )
+                raise OutputExistsError(f"{where}: table {schema}.{existing[0]} exists")
             cursor.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
             for name, frame in frames.items():
                 try:

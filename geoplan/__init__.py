@@ -41,11 +41,11 @@ logging.getLogger(__name__).addHandler(logging.NullHandler())
 _WHERE = {
     "DEMO_PROJECT": ("geoplan.layers.bazhong", "PROJECT_FILE"),
     "CheckOptions": ("geoplan.analysis.run", "CheckOptions"),
-    "CheckResult": ("geoplan.analysis.results", "CheckResult"),
+    "CheckResult": ("geoplan.analysis.check_result", "CheckResult"),
     "ExportOptions": ("geoplan.analysis.run", "ExportOptions"),
     "GeoplanError": ("geoplan.geo.errors", "GeoplanError"),
     "LoadedProject": ("geoplan.layers.loader", "LoadedProject"),
-    "Project": ("geoplan.layers.project", "Project"),
+    "Project": ("geoplan.layers.project_types", "Project"),
     "check_project": ("geoplan.analysis.run", "check_project"),
     "load_project": ("geoplan.layers.loader", "load_project"),
     "read_project": ("geoplan.layers.project", "read_project"),

@@ -2,7 +2,8 @@
 
 from geoplan.layers.catalog import KINDS, LayerKind, get_kind
 from geoplan.layers.loader import LoadedLayer, LoadedProject, load_project
-from geoplan.layers.project import Project, read_project
+from geoplan.layers.project import read_project
+from geoplan.layers.project_types import Project
 
 __all__ = [
     "KINDS",

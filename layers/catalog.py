@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from geoplan.geo.errors import ProjectError
+from geoplan.layers.errors import ProjectError
 
 
 @dataclass(frozen=True)
@@ -97,7 +97,10 @@ COMMON_FIELDS: tuple[FieldSpec, ...] = (
 
 FUNCTION_TYPES = ("城镇化地区", "农产品主产区", "重点生态功能区")
 PROTECTED_CATEGORIES = ("自然保护区", "自然公园", "国家公园")
-ZONINGS = ("核心保护区", "一般控制区", "核心区", "缓冲区", "实验区")
+#: 功能分区 of a protected area: the 核心保护区 and 一般控制区 of the 2026
+#: 《自然保护区条例》 (国务院令第830号), then the 核心区, 缓冲区 and 实验区 of the 2017
+#: 条例 that reserves not yet re-zoned still carry (read as zone unknown).
+ZONES = ("核心保护区", "一般控制区", "核心区", "缓冲区", "实验区")
 
 _COUNTY = FieldSpec("county", "str", ("XZQMC", "XMC", "县区", "所属县区", "SSXZQMC"), "所属县区")
 _LAND_CLASS = FieldSpec("land_class", "str", ("DLBM", "地类编码"), "地类编码")
@@ -158,11 +161,11 @@ KINDS: dict[str, LayerKind] = {
                 FieldSpec("subtype", "str", ("ZLX", "BHDZLX", "子类型", "SUBTYPE"), "子类型"),
                 FieldSpec("level", "str", ("JB", "BHDJB", "级别", "LEVEL"), "级别"),
                 FieldSpec(
-                    "zoning",
+                    "zone",
                     "str",
                     ("GNFQ", "GKFQ", "功能分区", "ZONING"),
                     "功能分区",
-                    allowed=ZONINGS,
+                    allowed=ZONES,
                 ),
             ),
         ),
@@ -240,6 +243,13 @@ KINDS: dict[str, LayerKind] = {
                     allowed=("一级保护区", "二级保护区", "准保护区"),
                 ),
             ),
+        ),
+        LayerKind(
+            "tailings",
+            "尾矿库",
+            "tailings ponds",
+            "polygon",
+            fields=(FieldSpec("name", "str", ("MC", "WKKMC", "NAME", "名称"), "尾矿库名称"),),
         ),
     )
 }

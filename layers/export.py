@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from geoplan.geo.io import write_layers
+from geoplan.geo.vector_write import write_layers
 from geoplan.layers.loader import LoadedProject
 
 

@@ -10,37 +10,23 @@ import numpy as np
 import pandas as pd
 import shapely
 from pyproj import CRS
-from pyproj.exceptions import ProjError
 
 from geoplan.geo.area import ellipsoidal_area
-from geoplan.geo.crs import (
-    CGCS2000,
-    crs_name,
-    resolve_source_crs,
-    to_crs,
-    transformer,
-    working_crs_for,
-)
-from geoplan.geo.errors import CRSError, GeometryError, ProjectError
-from geoplan.geo.io import SOURCE_FIELD_PREFIX, list_layers, read_vector, source_field_name
+from geoplan.geo.checksum import file_sha256
+from geoplan.geo.crs import resolve_source_crs, to_crs, working_crs_for
+from geoplan.geo.errors import GeometryError
 from geoplan.geo.repair import REPAIR_LOG_COLUMNS, Repaired, repair_geometries
-from geoplan.geo.units import SQUARE_METRES
-from geoplan.layers.catalog import FieldSpec, LayerKind, get_kind
-from geoplan.layers.project import LayerSpec, Project
-from geoplan.layers.region import FAR_KM, misplaced_layers
+from geoplan.geo.vector_read import list_layers, read_vector
+from geoplan.layers.catalog import LayerKind, get_kind
+from geoplan.layers.errors import ProjectError
+from geoplan.layers.field_mapping import map_fields, source_extras, unique_ids
+from geoplan.layers.placement import lonlat_bounds, refuse_misplaced
+from geoplan.layers.project_types import LayerSpec, Project
+from geoplan.layers.stored_area import judge_stored_area
 
 logger = logging.getLogger(__name__)
 
 _SAMPLE_GEOMETRIES = 5000
-_TRUE = {"true", "1", "t", "y", "yes", "是", "√", "●"}
-_FALSE = {"false", "0", "f", "n", "no", "否", "", "none", "nan", "○"}
-#: Relative difference beyond which a stored area is reported as off.
-STORED_AREA_TOLERANCE = 0.01
-#: Columns the loader (and the engine, on its selections) writes besides the
-#: kind's standard fields; a source field of one of these names is kept as
-#: ``src_<name>``.
-ADDED_COLUMNS = ("area_m2", "source_fid", "layer_kind", "fid", "geometry")
-_INTERNAL_PREFIX = "_geoplan_"
 
 
 @dataclass
@@ -71,9 +57,12 @@ class LoadedLayer:
         Unit of the stored area field, judged from its values.
     stored_area_off : int or None
         Features whose stored area differs from the computed one by more
-        than :data:`STORED_AREA_TOLERANCE`.
+        than :data:`layers.stored_area.STORED_AREA_TOLERANCE`.
     field_sources : dict of str to str
         Standard field → the source field it was read from.
+    sha256 : str or None
+        SHA-256 of the source (of every file in it, for a folder), taken
+        when the project was loaded; None when nothing is at its path.
     """
 
     spec: LayerSpec
@@ -89,6 +78,7 @@ class LoadedLayer:
     stored_area_unit: str | None = None
     stored_area_off: int | None = None
     field_sources: dict[str, str] = field(default_factory=dict)
+    sha256: str | None = None
 
     @property
     def repaired(self) -> int:
@@ -104,11 +94,23 @@ class LoadedLayer:
 
 @dataclass
 class LoadedProject:
-    """Every layer of a project, loaded."""
+    """Every layer of a project, loaded.
+
+    Attributes
+    ----------
+    project : Project
+    crs : pyproj.CRS
+        The working CRS.
+    layers : dict of str to LoadedLayer
+        By kind, in the project's order.
+    project_sha256 : str or None
+        SHA-256 of the project file, taken when the project was loaded.
+    """
 
     project: Project
     crs: CRS
     layers: dict[str, LoadedLayer]
+    project_sha256: str | None = None
 
     @property
     def repair_log(self) -> pd.DataFrame:
@@ -133,84 +135,6 @@ def _sample_xy(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     step = max(1, geoms.size // _SAMPLE_GEOMETRIES)
     coords = shapely.get_coordinates(geoms[::step])
     return coords[:, 0], coords[:, 1]
-
-
-def _source_column(spec: LayerSpec, fs: FieldSpec, columns: list[str]) -> str | None:
-    if fs.name in spec.fields:
-        wanted = spec.fields[fs.name]
-        if wanted not in columns:
-            raise ProjectError(
-                f"{spec.source}: field map says {fs.name} = {wanted!r}, but the layer has no "
-                f"field {wanted!r}; its fields are: {', '.join(columns)}"
-            )
-        return wanted
-    by_upper = {c.upper(): c for c in columns}
-    for candidate in (fs.name, *fs.aliases):
-        if candidate.upper() in by_upper:
-            return by_upper[candidate.upper()]
-    return None
-
-
-def convert_field(values: pd.Series, fs: FieldSpec, spec: LayerSpec) -> pd.Series:
-    """Convert source values to a standard field's type.
-
-    Raises
-    ------
-    ProjectError
-        A value that is not a number (``float`` fields) or not yes/no
-        (``bool`` fields), naming the source, feature and value.
-    """
-    if fs.dtype == "str":
-        return values.map(lambda v: None if pd.isna(v) else str(v).strip()).astype(object)
-    if fs.dtype == "float":
-        converted = pd.to_numeric(values, errors="coerce")
-        bad = converted.isna() & values.notna()
-        if bad.any():
-            fid = values.index[bad][0]
-            raise ProjectError(
-                f"{spec.source} feature {fid}: {fs.name} ({values.name}) is "
-                f"{values[fid]!r}, not a number"
-            )
-        return converted.astype("float64")
-    text = values.map(lambda v: "" if pd.isna(v) else str(v).strip().lower())
-    unknown = ~text.isin(_TRUE | _FALSE)
-    if unknown.any():
-        fid = text.index[unknown][0]
-        raise ProjectError(
-            f"{spec.source} feature {fid}: {fs.name} ({values.name}) is {values[fid]!r}; "
-            "expected yes/no (是/否, true/false, 1/0)"
-        )
-    return text.isin(_TRUE)
-
-
-def _map_fields(
-    frame: gpd.GeoDataFrame, spec: LayerSpec, kind: LayerKind
-) -> tuple[dict[str, pd.Series], dict[str, str]]:
-    columns = [c for c in frame.columns if c != frame.geometry.name]
-    mapped: dict[str, pd.Series] = {}
-    used: dict[str, str] = {}
-    for fs in kind.all_fields:
-        column = _source_column(spec, fs, columns)
-        if column is None:
-            if fs.required:
-                raise ProjectError(
-                    f"{spec.source}: {kind.name} needs field {fs.name!r} ({fs.title}); none of "
-                    f"{', '.join(fs.aliases)} is present (fields: {', '.join(columns)}); "
-                    f'map it with fields = {{ {fs.name} = "..." }}'
-                )
-            continue
-        values = convert_field(frame[column], fs, spec)
-        if fs.allowed is not None:
-            bad = values.notna() & ~values.isin(fs.allowed)
-            if bad.any():
-                fid = values.index[bad][0]
-                raise ProjectError(
-                    f"{spec.source} feature {fid}: {fs.name} ({column}) is {values[fid]!r}; "
-                    f"expected one of {', '.join(fs.allowed)} ({int(bad.sum())} features)"
-                )
-        mapped[fs.name] = values
-        used[fs.name] = column
-    return mapped, used
 
 
 def _usual_layer(spec: LayerSpec, kind: LayerKind) -> str | None:
@@ -255,56 +179,6 @@ def _nothing_usable(spec: LayerSpec, kind: LayerKind, repaired: Repaired) -> str
     )
 
 
-def _source_extras(
-    frame: gpd.GeoDataFrame, used: dict[str, str], kind: LayerKind, notes: list[str]
-) -> dict[str, str]:
-    """The source fields kept beside the standard ones, and the names they are kept under.
-
-    A field named like a column geoplan writes (:data:`ADDED_COLUMNS`, the
-    kind's standard fields, anything starting ``_geoplan_``), compared
-    case-insensitively, is kept as ``src_<name>`` and a note says so.
-    """
-    taken = [*ADDED_COLUMNS, *(fs.name for fs in kind.all_fields)]
-    kept = {}
-    for column in frame.columns:
-        if column == frame.geometry.name or column in used.values():
-            continue
-        wanted = column
-        if column.casefold().startswith(_INTERNAL_PREFIX):
-            wanted = SOURCE_FIELD_PREFIX + column
-        name = source_field_name(wanted, taken)
-        if name != column:
-            notes.append(f"source field {column} kept as {name}: geoplan writes {column} itself")
-        kept[column] = name
-        taken.append(name)
-    return kept
-
-
-def _unique_ids(data: pd.DataFrame, spec: LayerSpec, notes: list[str]) -> pd.Series:
-    """The ``id`` column with ``#<source feature id>`` appended to every id several features share.
-
-    A conflict row names its features by ``id``; a repeated id would leave
-    it pointing at two. Every feature of a repeated id is renamed, not all
-    but the first, so that none of them passes for the only one. A warning
-    names the layer and the first ids.
-    """
-    ids = data["id"].copy()
-    repeated = (ids.notna() & ids.duplicated(keep=False)).to_numpy()
-    if not repeated.any():
-        return ids
-    fids = data.index[repeated]
-    values = list(dict.fromkeys(ids[repeated]))
-    shown = ", ".join(repr(v) for v in values[:5]) + (" …" if len(values) > 5 else "")
-    message = (
-        f"{spec.source}: {int(repeated.sum())} features share the ids {shown}; "
-        f"each is told apart as id#<source feature id> (e.g. {ids[repeated].iloc[0]}#{fids[0]})"
-    )
-    logger.warning("%s", message)
-    notes.append(message)
-    ids[repeated] = [f"{v}#{fid}" for v, fid in zip(ids[repeated], fids, strict=True)]
-    return ids
-
-
 def _read_layer(spec: LayerSpec) -> tuple[LoadedLayer, gpd.GeoDataFrame]:
     kind = get_kind(spec.kind)
     notes = []
@@ -318,7 +192,7 @@ def _read_layer(spec: LayerSpec) -> tuple[LoadedLayer, gpd.GeoDataFrame]:
         notes.append(f"text read as {source.encoding} ({source.encoding_how})")
     notes.extend(source.notes)
 
-    mapped, used = _map_fields(frame, spec, kind)
+    mapped, used = map_fields(frame, spec, kind)
     repaired = repair_geometries(
         frame.geometry.values,
         family=kind.family,
@@ -343,9 +217,9 @@ def _read_layer(spec: LayerSpec) -> tuple[LoadedLayer, gpd.GeoDataFrame]:
         data["chemical"] = kinds.str.contains("化工")
         notes.append("no chemical-park field; chemical = kind contains 化工")
     data["source_fid"] = frame.index
-    extra = _source_extras(frame, used, kind, notes)
+    extra = source_extras(frame, used, kind, notes)
     data = pd.concat([data, frame[list(extra)].rename(columns=extra)], axis=1).loc[repaired.keep]
-    data["id"] = _unique_ids(data, spec, notes)
+    data["id"] = unique_ids(data, spec, notes)
     loaded_frame = gpd.GeoDataFrame(
         data.reset_index(drop=True), geometry=repaired.geometries, crs=crs
     )
@@ -365,79 +239,6 @@ def _read_layer(spec: LayerSpec) -> tuple[LoadedLayer, gpd.GeoDataFrame]:
     return layer, loaded_frame
 
 
-def _lonlat_bounds(frame: gpd.GeoDataFrame) -> np.ndarray:
-    """The frame's extent in longitude/latitude; inf where it is outside its CRS's domain."""
-    try:
-        box = transformer(frame.crs, to_crs(CGCS2000)).transform_bounds(*frame.total_bounds)
-    except ProjError:
-        return np.full(4, np.inf)
-    return np.asarray(box, dtype="float64")
-
-
-def _lonlat_text(box: tuple[float, float, float, float]) -> str:
-    return f"lon {box[0]:.2f}..{box[2]:.2f}, lat {box[1]:.2f}..{box[3]:.2f}"
-
-
-def _refuse_misplaced(extents: dict[str, tuple], layers: dict[str, LoadedLayer]) -> None:
-    """Refuse a layer whose CRS puts it far from the others (:func:`misplaced_layers`).
-
-    Raises
-    ------
-    CRSError
-        A layer whose coordinates are nowhere on the globe in its CRS, or one
-        far from the others, naming the layer, its extent and the region's in
-        longitude/latitude, the threshold, and the ``crs`` key to fix.
-    """
-    for kind, box in extents.items():
-        if not np.all(np.isfinite(box)):
-            layer = layers[kind]
-            raise CRSError(
-                f"{layer.spec.source}: {kind} read in {crs_name(layer.source_crs)} has "
-                "coordinates that are nowhere on the globe; its CRS is probably wrong: give the "
-                f'right one with crs = "EPSG:..." in [layers.{kind}]'
-            )
-    found = misplaced_layers(extents)
-    if not found:
-        return
-    if len(found) == len(extents):  # no two layers agree on where the region is
-        where = "; ".join(
-            f"{layers[m.kind].spec.source} ({crs_name(layers[m.kind].source_crs)}) at "
-            f"{_lonlat_text(m.box)}"
-            for m in found
-        )
-        raise CRSError(
-            f"the layers lie more than {FAR_KM:g} km apart: {where}; the CRS of some is "
-            'wrong: give the right one with crs = "EPSG:..." in its [layers.KIND]'
-        )
-    wrong = found[0]
-    layer = layers[wrong.kind]
-    raise CRSError(
-        f"{layer.spec.source}: {wrong.kind} read in {crs_name(layer.source_crs)} lies at "
-        f"{_lonlat_text(wrong.box)}, ~{wrong.distance_km:,.0f} km from the region of "
-        f"{wrong.region_of} "
-        f"({_lonlat_text(wrong.region)}; more than {FAR_KM:g} km away counts as misplaced); "
-        f'its CRS is probably wrong: give the right one with crs = "EPSG:..." '
-        f"in [layers.{wrong.kind}]"
-    )
-
-
-def _stored_area_check(layer: LoadedLayer) -> None:
-    frame = layer.frame
-    if "area" not in frame or frame["area"].isna().all() or len(frame) == 0:
-        return
-    stored = frame["area"].to_numpy(dtype="float64")
-    computed = frame["area_m2"].to_numpy()
-    ok = np.isfinite(stored) & (computed > 0)
-    if not ok.any():
-        return
-    ratio = np.median(stored[ok] / computed[ok])
-    unit = min(SQUARE_METRES, key=lambda u: abs(np.log(ratio * SQUARE_METRES[u])))
-    stored_m2 = stored * SQUARE_METRES[unit]
-    off = ok & (np.abs(stored_m2 - computed) > STORED_AREA_TOLERANCE * computed)
-    layer.stored_area_unit = unit
-    layer.stored_area_off = int(off.sum())
-
-
 def load_project(project: Project, kinds: list[str] | None = None) -> LoadedProject:
     """Load a project's layers.
 
@@ -448,7 +249,7 @@ def load_project(project: Project, kinds: list[str] | None = None) -> LoadedProj
     centre of all layers. Polygon layers get ``area_m2``, ellipsoidal.
 
     Column names: a source field whose name (in any case) is one geoplan
-    writes — the kind's standard fields, :data:`ADDED_COLUMNS`
+    writes — the kind's standard fields, :data:`layers.field_mapping.ADDED_COLUMNS`
     (``area_m2``, ``source_fid``, ``layer_kind``, ``fid``, ``geometry``) or
     anything starting ``_geoplan_`` — is kept, under ``src_<name>``
     (``src_src_<name>`` if that is taken too); the layer's notes say so.
@@ -484,18 +285,19 @@ def load_project(project: Project, kinds: list[str] | None = None) -> LoadedProj
     for spec in specs:
         logger.info("reading %s from %s", spec.kind, spec.source)
         read.append(_read_layer(spec))
+    digests = {path: file_sha256(path) for path in {spec.path for spec in specs}}
+    for layer, _ in read:
+        layer.sha256 = digests[layer.spec.path]
 
-    extents = {layer.kind.name: _lonlat_bounds(f) for layer, f in read if len(f)}
-    _refuse_misplaced(extents, {layer.kind.name: layer for layer, _ in read})
+    extents = {layer.kind.name: lonlat_bounds(f) for layer, f in read if len(f)}
+    refuse_misplaced(extents, {layer.kind.name: layer for layer, _ in read})
     if project.working_crs:
         crs = to_crs(project.working_crs)
     else:
         boxes = np.array(list(extents.values()))
         if boxes.size == 0:
             raise ProjectError(f"{project.path}: every layer is empty")
-        crs = working_crs_for(
-            boxes[:, 0].min(), boxes[:, 1].min(), boxes[:, 2].max(), boxes[:, 3].max()
-        )
+        crs = working_crs_for(boxes[:, 0].min(), boxes[:, 2].max())
 
     layers = {}
     for layer, frame in read:
@@ -507,6 +309,10 @@ def load_project(project: Project, kinds: list[str] | None = None) -> LoadedProj
                 ellipsoidal_area(frame.geometry.values, crs),
             )
         layer.frame = frame
-        _stored_area_check(layer)
+        judged = judge_stored_area(frame)
+        if judged is not None:
+            layer.stored_area_unit, layer.stored_area_off = judged
         layers[layer.kind.name] = layer
-    return LoadedProject(project=project, crs=crs, layers=layers)
+    return LoadedProject(
+        project=project, crs=crs, layers=layers, project_sha256=file_sha256(project.path)
+    )

@@ -26,22 +26,19 @@ from geoplan.layers.region import region_bounds
 from geoplan.layers.vocabulary import SEVERITIES, SEVERITY_TITLES, kind_title
 from geoplan.maps.basemaps import NO_BASEMAP, Basemap
 from geoplan.maps.display import DisplayOptions, display_decimals, display_frame, to_display_crs
-from geoplan.maps.elements import (
-    GeoJsonLayer,
-    ImageOverlay,
+from geoplan.maps.images import DENSITY_RAMP, ImageLayer
+from geoplan.maps.map_controls import (
     InlineAssets,
-    Labels,
     LayerControl,
     Legend,
     OfflineMap,
     ScaleBar,
-    TileLayer,
     Title,
-    fill_slots,
 )
-from geoplan.maps.images import DENSITY_RAMP, ImageLayer
+from geoplan.maps.map_layers import GeoJsonLayer, ImageOverlay, Labels, TileLayer
 from geoplan.maps.packing import pack_features
 from geoplan.maps.popups import POPUP_COLUMNS, RULE_FIELDS, TOOLTIP, conflict_popup, layer_popup
+from geoplan.maps.slots import fill_slots
 from geoplan.maps.style import (
     BACKGROUND,
     CHEMICAL_PARK_STYLE,
@@ -347,7 +344,7 @@ def map_html(m: folium.Map) -> str:
     folium renders the page from templates holding only code and generated
     names; the data (names, popups, title, tile URLs, images, assets) are
     filled into their slots afterwards, so no template engine ever sees them
-    (:mod:`maps.elements`).
+    (:mod:`maps.slots`).
     """
     root = m.get_root()
     return fill_slots(root.render(), root)

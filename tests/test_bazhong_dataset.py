@@ -17,6 +17,7 @@ from pyproj import Geod
 from geoplan.analysis.run import check_project
 from geoplan.layers.bazhong import PROJECT_FILE
 from geoplan.layers.bazhong.gen.__main__ import DATA, OUTPUTS, write
+from geoplan.layers.catalog import KINDS
 from geoplan.layers.project import read_project
 
 GPKG = DATA / "bazhong.gpkg"
@@ -58,7 +59,11 @@ def test_counts_match_the_roster_and_the_plan():
     )
     assert len(layer("YJJBNT")) >= 20_000
     assert sorted(layer("CYYQ")["MC"]) == sorted(pd.read_csv(FACTS / "parks.csv")["name"])
-    assert len(layer("ZRBHD")) == 13
+    protected = layer("ZRBHD")
+    assert protected["MC"].nunique() == 13
+    assert len(protected) == 17  # four 自然保护区 in a 核心保护区 and a 一般控制区 each
+    assert layer("YYSYBHQ")["JB"].value_counts().to_dict() == {"一级保护区": 6, "二级保护区": 6}
+    assert len(layer("WKK")) == 5
 
 
 def test_only_the_planted_rings_are_invalid():
@@ -114,10 +119,28 @@ def test_layer_totals_are_within_half_a_percent_of_the_plan(name, where, target_
 def test_protected_areas_match_the_table_within_one_percent():
     table = pd.read_csv(FACTS / "protected_areas.csv").set_index("name")
     frame = layer("ZRBHD")
-    km2 = pd.Series(geod_km2(frame.geometry.values), index=frame["MC"])
+    km2 = pd.Series(geod_km2(frame.geometry.values), index=frame["MC"]).groupby(level=0).sum()
     for name, row in table.iterrows():
         assert km2[name] == pytest.approx(row["area_km2"], rel=0.01), name
-        assert frame.set_index("MC").loc[name, "LX"] == row["category"]
+        assert set(frame.loc[frame["MC"] == name, "LX"]) == {row["category"]}
+
+
+def test_the_zones_of_each_protected_area_tile_its_outline():
+    frame = layer("ZRBHD")
+    for name, pieces in frame.groupby("MC"):
+        geoms = pieces.geometry.values
+        outline_km2 = geod_km2([shapely.union_all(geoms)])[0]
+        assert geod_km2(geoms).sum() == pytest.approx(outline_km2, rel=1e-6), name
+        zones = set(pieces["GNFQ"].fillna(""))
+        if (pieces["LX"] == "自然保护区").all() and len(pieces) == 2:
+            assert zones == {"核心保护区", "一般控制区"}, name
+        else:
+            assert len(pieces) == 1 and zones <= {"一般控制区", ""}, name
+    zone = next(f for f in KINDS["protected_areas"].all_fields if f.name == "zone")
+    allowed = set(zone.allowed)
+    assert set(frame["GNFQ"].dropna()) <= allowed
+    unzoned = frame.loc[frame["GNFQ"].isna(), "MC"]
+    assert list(unzoned) == ["四川五台山猕猴自然保护区"]
 
 
 def test_townships_partition_their_counties_and_zones_tile_the_city():
@@ -140,10 +163,17 @@ def test_every_planted_case_holds_geometrically():
         "permanent_farmland": layer("YJJBNT"),
         "parks": layer("CYYQ"),
         "protected_areas": layer("ZRBHD"),
+        "tailings": layer("WKK"),
     }
     red = shapely.union_all(layer("STBHHX").geometry.values)
     urban = shapely.union_all(layer("CZKFBJ").geometry.values)
     river = layer("HL").set_index("BSM").geometry
+    protected = frames["protected_areas"].set_index("BSM")
+    water = layer("YYSYBHQ").set_index("BSM")
+    grade = {
+        "parks_in_water_source_primary": "一级保护区",
+        "parks_in_water_source_secondary": "二级保护区",
+    }
     for row in planted.itertuples():
         geom = shapely.make_valid(frames[row.left_layer].set_index("BSM").geometry[row.left_id])
         if row.case == "farmland_in_redline":
@@ -158,6 +188,14 @@ def test_every_planted_case_holds_geometrically():
             assert geom.difference(urban).area > 0
         elif row.case == "reserve_outside_redline":
             assert geom.difference(red).area > 10_000
+        elif row.case == "pa_core_farmland":
+            assert protected.loc[row.right_id, "GNFQ"] == "核心保护区"
+            assert geom.intersection(protected.geometry[row.right_id]).area > 0, row.left_id
+        elif row.case in grade:
+            assert water.loc[row.right_id, "JB"] == grade[row.case]
+            assert geom.intersection(water.geometry[row.right_id]).area > 0, row.left_id
+        elif row.case == "tailings_near_river":
+            assert 0 < geom.distance(river[row.right_id]) < 1000
     assert {
         "farmland_in_redline",
         "urban_over_farmland",
@@ -169,7 +207,44 @@ def test_every_planted_case_holds_geometrically():
         "reserve_outside_redline",
         "stored_area_off",
         "repairable_geometry",
+        "pa_core_farmland",
+        "parks_in_water_source_primary",
+        "parks_in_water_source_secondary",
+        "tailings_near_river",
     } <= set(planted["case"])
+
+
+def test_only_the_planted_parks_share_area_with_a_water_source():
+    parks, water = layer("CYYQ"), layer("YYSYBHQ")
+    planted = pd.read_csv(DATA / "planted_conflicts.csv", dtype=str)
+    cases = planted[planted["case"].str.startswith("parks_in_water_source")]
+    shared = {
+        (p.BSM, w.BSM)
+        for p in parks.itertuples()
+        for w in water.itertuples()
+        if p.geometry.intersection(w.geometry).area > 0
+    }
+    assert shared == set(zip(cases["left_id"], cases["right_id"], strict=True))
+    first = set(cases.loc[cases["case"] == "parks_in_water_source_primary", "left_id"])
+    assert len(first) == 1 and len(set(cases["left_id"]) - first) == 1
+
+
+def test_the_tailings_ponds_are_clear_of_everything_but_the_planted_one():
+    ponds = layer("WKK").set_index("BSM")
+    rivers = shapely.union_all(layer("HL").geometry.values)
+    near = set(
+        pd.read_csv(DATA / "planted_conflicts.csv").query("case == 'tailings_near_river'")[
+            "left_id"
+        ]
+    )
+    assert len(near) == 1
+    others = [
+        shapely.union_all(shapely.make_valid(layer(name).geometry.values))
+        for name in ("STBHHX", "ZRBHD", "CZKFBJ", "CYYQ", "YYSYBHQ", "YJJBNT")
+    ]
+    for bsm, pond in ponds.geometry.items():
+        assert (pond.distance(rivers) < 1000) == (bsm in near), bsm
+        assert all(pond.distance(other) > 0 for other in others), bsm
 
 
 def test_the_engine_finds_every_planted_conflict(result):
@@ -187,12 +262,13 @@ def test_the_engine_finds_every_planted_conflict(result):
         "reserve_outside_redline": "pa-reserve-in-redline",
         "protected_areas_overlap": "pa-no-overlap",
     }
+    evaluated = {r.rule.id for r in result.evaluation.results if r.status == "evaluated"}
     for row in planted.itertuples():
-        if row.case not in rule_of:
-            continue
-        rule = found[found["rule_id"] == rule_of[row.case]]
-        hits = rule[(rule["left_id"] == row.left_id) | (rule["right_id"] == row.left_id)]
-        assert len(hits), (row.case, row.left_id)
+        assert row.rule == rule_of.get(row.case, row.rule), row.case
+        if row.case in rule_of or (row.expected == "conflict" and row.rule in evaluated):
+            rule = found[found["rule_id"] == row.rule]
+            hits = rule[(rule["left_id"] == row.left_id) | (rule["right_id"] == row.left_id)]
+            assert len(hits), (row.case, row.left_id)
     seams = planted.loc[planted["case"] == "sliver_seam", "left_id"]
     urban_farm = found[found["rule_id"] == "lines-farmland-urban"]
     assert not set(seams) & (set(urban_farm["right_id"]) | set(urban_farm["left_id"]))

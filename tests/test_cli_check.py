@@ -12,8 +12,8 @@ from click.testing import CliRunner
 
 from engine_cases import box, geod_area, rule, write_project
 from geoplan.analysis.cli import cli
-from geoplan.analysis.engine import CONFLICT_COLUMNS
-from geoplan.analysis.report_json import SCHEMA_PATH
+from geoplan.analysis.conflict_rows import CONFLICT_COLUMNS
+from geoplan.analysis.reports.json import SCHEMA_PATH
 from geoplan.analysis.run import OUTPUT_FILES
 
 RED = '"ecological_redline"'

@@ -50,7 +50,7 @@ def test_zone_of_longitude_bazhong():
     assert zone_of_longitude(106.49) == 35
     assert zone_of_longitude(106.51) == 36
     assert zone_of_longitude(107.8) == 36
-    assert working_crs_for(106.3, 31.2, 107.8, 32.8).to_epsg() == 4545
+    assert working_crs_for(106.3, 107.8).to_epsg() == 4545
 
 
 def _prefixed_eastings(zone: int, lon: np.ndarray, lat: np.ndarray):

@@ -186,7 +186,8 @@ def test_export_refuses_to_overwrite_and_writes_nothing_on_bad_input(project, tm
 def test_check_exports_into_its_output_folder(project, tmp_path):
     out = tmp_path / "out"
     result = CliRunner().invoke(
-        cli, ["check", str(project), "--out", str(out), "--export", "gpkg", "--crs", "EPSG:4490"]
+        cli,
+        ["check", str(project), "--out", str(out), "--export", "gpkg", "--dst-crs", "EPSG:4490"],
     )
     assert result.exit_code in (0, 1), result.output
     exported = out / "export" / "geoplan.gpkg"
@@ -197,6 +198,14 @@ def test_check_exports_into_its_output_folder(project, tmp_path):
     with sqlite3.connect(exported) as db:
         styled = {r[0] for r in db.execute("SELECT f_table_name FROM layer_styles")}
     assert styled == {"parks", "townships", "permanent_farmland", "conflicts"}
+
+
+def test_crs_is_a_deprecated_alias_of_dst_crs(project, tmp_path):
+    result = _export(project, tmp_path, "--format", "gpkg", "--crs", "EPSG:4490")
+    assert result.exit_code == 0, result.output
+    assert result.stderr.startswith("geoplan: warning: --crs is deprecated")
+    assert "use --dst-crs" in result.stderr.splitlines()[0]
+    assert _ogr_epsg(tmp_path / "project.gpkg", "parks") == 4490
 
 
 def _query(url: str, text: str, *params):

@@ -24,7 +24,8 @@ import pytest
 
 from engine_cases import box, rule, write_project
 from geoplan.analysis.run import OUTPUT_FILES
-from geoplan.geo.outputs import LOCK_NAME, MANIFEST_NAME
+from geoplan.geo.output_journal import MANIFEST_NAME
+from geoplan.geo.output_lock import LOCK_NAME
 
 GEOPLAN = str(Path(sys.executable).with_name("geoplan"))
 #: Outputs whose bytes depend on the conflicts found (all but layers.gpkg).

@@ -30,8 +30,9 @@ from engine_cases import EPSG, box, rule, write_project
 from geoplan.analysis.engine import evaluate
 from geoplan.analysis.rules import parse_pack
 from geoplan.geo.errors import CRSError, GeometryError, LayerReadError
-from geoplan.geo.io import read_vector, write_layers
 from geoplan.geo.repair import repair_geometries
+from geoplan.geo.vector_read import read_vector
+from geoplan.geo.vector_write import write_layers
 from geoplan.layers.bazhong import PROJECT_FILE
 from geoplan.layers.inventory import inventory
 from geoplan.layers.loader import load_project

@@ -29,9 +29,9 @@ from geoplan.geo.raster import png_bytes
 from geoplan.layers.bazhong import PROJECT_FILE
 from geoplan.layers.catalog import KINDS
 from geoplan.maps.basemaps import Basemap, Tiles, basemap
-from geoplan.maps.elements import script_json
 from geoplan.maps.images import ImageLayer
 from geoplan.maps.planmap import MapOptions, map_html, plan_map
+from geoplan.maps.slots import script_json
 
 GEOPLAN = Path(sys.executable).with_name("geoplan")
 MARKER = "pwned"

@@ -25,7 +25,9 @@ from click.testing import CliRunner
 
 from geoplan.analysis.cli import cli
 from geoplan.layers.bazhong import PROJECT_FILE
-from geoplan.layers.project import RasterSpec, Target, read_project, where_problem
+from geoplan.layers.project import read_project
+from geoplan.layers.project_types import RasterSpec, Target
+from geoplan.layers.where_clause import where_problem
 
 GEOPLAN = Path(sys.executable).with_name("geoplan")
 SITE = "POLYGON ((380000 3530000, 381000 3530000, 381000 3531000, 380000 3531000, 380000 3530000))"
@@ -322,8 +324,8 @@ def test_unknown_rule_in_an_option_is_named(bazhong, tmp_path, option, value):
 def test_bad_export_crs_is_refused_before_the_analysis(bazhong, tmp_path, command, as_subprocess):
     out = tmp_path / "out"
     args = [a.format(project=bazhong / "project.toml", out=out) for a in command]
-    code, stdout, stderr = geoplan(*args, "--crs", "nonsense", cwd=tmp_path, real=as_subprocess)
-    line = usage_error(code, stdout, stderr, "--crs")
+    code, stdout, stderr = geoplan(*args, "--dst-crs", "nonsense", cwd=tmp_path, real=as_subprocess)
+    line = usage_error(code, stdout, stderr, "--dst-crs")
     assert "not a coordinate reference system: 'nonsense'" in line
     assert_no_work(stderr, out)
 
@@ -358,7 +360,7 @@ def test_bad_zonal_threshold(bazhong, tmp_path, value, as_subprocess):
     ],
 )
 def test_bad_site_wkt(bazhong, tmp_path, wkt, problem, as_subprocess):
-    args = ["--wkt", wkt, "--crs", "EPSG:4545", "--project", bazhong / "project.toml"]
+    args = [bazhong / "project.toml", "--wkt", wkt, "--src-crs", "EPSG:4545"]
     code, stdout, stderr = geoplan("site", *args, cwd=tmp_path, real=as_subprocess)
     line = usage_error(code, stdout, stderr, "--wkt")
     assert problem in line
@@ -366,9 +368,9 @@ def test_bad_site_wkt(bazhong, tmp_path, wkt, problem, as_subprocess):
 
 
 def test_bad_site_crs(bazhong, tmp_path):
-    args = ["--wkt", SITE, "--crs", "EPSG:99999", "--project", bazhong / "project.toml"]
+    args = [bazhong / "project.toml", "--wkt", SITE, "--src-crs", "EPSG:99999"]
     code, stdout, stderr = geoplan("site", *args, cwd=tmp_path, real=False)
-    usage_error(code, stdout, stderr, "--crs")
+    usage_error(code, stdout, stderr, "--src-crs")
 
 
 def test_a_where_that_fails_in_gdal_gets_as_far_as_loading(bazhong, tmp_path):

@@ -10,6 +10,7 @@ so the editable install of the checkout is not visible there.
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -19,6 +20,9 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+_NOT_SHIPPED = shutil.ignore_patterns(
+    ".git", ".venv", "build", "dist", "*.egg-info", "out", "__pycache__", ".*_cache", "tests"
+)
 
 _SCRIPT = """
 import importlib.util, json, sys
@@ -38,18 +42,10 @@ print(json.dumps({"module": geoplan.__file__, "written": [p.name for p in writte
 @pytest.fixture(scope="module")
 def fresh_venv(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("install")
+    # A copy, so the build leaves no build/ folder in the checkout.
+    source = shutil.copytree(REPO, root / "source", ignore=_NOT_SHIPPED)
     subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "wheel",
-            "--no-deps",
-            "-q",
-            "-w",
-            str(root / "dist"),
-            str(REPO),
-        ],
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(root / "dist"), source],
         check=True,
     )
     wheel = next((root / "dist").glob("geoplan-*.whl"))

@@ -11,8 +11,9 @@ import shapely
 
 from conftest import LONLAT_BOXES, NAMES, lonlat_to, write_gbk_shapefile_without_cpg
 from geoplan.geo.errors import EncodingError, LayerReadError, OutputExistsError
-from geoplan.geo.io import list_layers, read_vector, write_layers, write_vector
 from geoplan.geo.outputs import atomic_output
+from geoplan.geo.vector_read import list_layers, read_vector
+from geoplan.geo.vector_write import write_layers, write_vector
 
 
 @pytest.fixture

@@ -181,7 +181,7 @@ def test_demo_map_loads_nothing_from_the_network(demo_out):
 
 
 def _overlay_names(page: str) -> list[str]:
-    """Names of the layer control's overlays, from its JSON slot (maps/elements.py)."""
+    """Names of the layer control's overlays, from its JSON slot (maps/map_controls.py)."""
     slot = re.search(r'<script type="application/json" id="layer_control_\w+_data">([^<]*)<', page)
     return [layer["name"] for layer in json.loads(slot[1])["layers"] if layer["overlay"]]
 

@@ -56,7 +56,7 @@ def test_every_layer_of_layers_gpkg_has_a_default_style(demo_out):
         ).fetchall()
         assert db.execute("PRAGMA user_version").fetchone()[0] == 10200  # GeoPackage 1.2
     layers = [name for name, kind in pyogrio.list_layers(path) if kind is not None]
-    assert sorted(r[0] for r in rows) == sorted(layers) and len(layers) == 12
+    assert sorted(r[0] for r in rows) == sorted(layers) and len(layers) == 14
     assert {r[1:] for r in rows} == {("geom", 1)}
 
     drawn = qgis(path, *layers)

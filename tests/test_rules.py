@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from engine_cases import rule
+from geoplan.analysis.relations import registry
 from geoplan.analysis.rules import (
-    RELATIONS,
     RuleError,
     builtin_packs,
     load_pack,
@@ -26,7 +26,7 @@ def test_national_pack_is_built_in_and_every_rule_is_cited():
         assert r.citation.basis in ("text", "practice")
         assert r.title and r.title_en
         assert all(kind in KINDS for kind in r.kinds)
-    assert {r.relation for r in pack.rules} == set(RELATIONS)
+    assert {r.relation for r in pack.rules} == set(registry())
 
 
 def test_national_pack_covers_the_required_checks():
@@ -52,7 +52,7 @@ def test_national_pack_covers_the_required_checks():
     for item in required:
         assert item in rules, item
     chemical = next(r for r in load_pack("national").rules if r.relation == "must_keep_distance")
-    assert chemical.distance_m == 1000
+    assert chemical.params["distance_m"] == 1000
     assert chemical.left.filters == {"chemical": True}
     assert "第二十六条" in chemical.citation.article
 

@@ -52,7 +52,7 @@ def test_site_file_in_lonlat_lists_touches_townships_and_broken_rules(tmp_path, 
     gpd.GeoDataFrame({"name": ["拟建园区"]}, geometry=[site], crs=EPSG).to_crs(4326).to_file(
         site_file
     )
-    result = _invoke("site", str(site_file), "--project", project, "--json")
+    result = _invoke("site", project, str(site_file), "--json")
     assert result.exit_code == 1, result.output  # prohibited: on farmland and in the red line
     data = json.loads(result.stdout)
     assert data["site"]["area_m2"] == pytest.approx(geod_area(site), rel=1e-4)
@@ -77,12 +77,11 @@ def test_wkt_site_as_chemical_park_near_the_river(project):
     wkt = shapely.to_wkt(box(2000, 2000, 2800, 2600))  # 700 m from the river
     result = _invoke(
         "site",
+        project,
         "--wkt",
         wkt,
-        "--crs",
+        "--src-crs",
         "EPSG:4545",
-        "--project",
-        project,
         "--set",
         "kind=化工园区",
         "--set",
@@ -100,12 +99,11 @@ def test_wkt_site_as_chemical_park_near_the_river(project):
 def test_table_output_names_the_townships(project):
     result = _invoke(
         "site",
+        project,
         "--wkt",
         shapely.to_wkt(box(-2000, -2000, -1500, -1500)),
-        "--crs",
+        "--src-crs",
         "EPSG:4545",
-        "--project",
-        project,
     )
     assert result.exit_code == 0, result.output
     assert "甲镇" in result.output
@@ -116,13 +114,13 @@ def test_table_output_names_the_townships(project):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--wkt", "POINT (380000 3530000)", "--crs", "EPSG:4545"], "no polygon"),
+        (["--wkt", "POINT (380000 3530000)", "--src-crs", "EPSG:4545"], "no polygon"),
         (["--wkt", "POLYGON ((1 2, 3"], "not valid WKT"),
         (
             [
                 "--wkt",
                 shapely.to_wkt(box(0, 0, 10, 10)),
-                "--crs",
+                "--src-crs",
                 "EPSG:4545",
                 "--set",
                 "colour=red",
@@ -133,7 +131,44 @@ def test_table_output_names_the_townships(project):
     ],
 )
 def test_bad_site_input_is_a_clear_error(project, args, message):
-    result = _invoke("site", *args, "--project", project)
+    result = _invoke("site", project, *args)
     assert result.exit_code == 2
     assert message in result.output
     assert "Traceback" not in result.output
+
+
+PROJECT_ALIAS = ("--project", "the first argument: geoplan site PROJECT.toml [SITE_FILE]")
+
+
+def test_project_option_is_a_deprecated_alias_of_the_first_argument(tmp_path, project):
+    site_file = tmp_path / "site.geojson"
+    gpd.GeoDataFrame(geometry=[box(-2000, -2000, -1500, -1500)], crs=EPSG).to_file(site_file)
+    wkt = shapely.to_wkt(box(-2000, -2000, -1500, -1500))
+    forms = {
+        "file": (
+            ["site", project, str(site_file), "--json"],
+            ["site", str(site_file), "--project", project, "--json"],
+            [PROJECT_ALIAS],
+        ),
+        "wkt": (
+            ["site", project, "--wkt", wkt, "--src-crs", "EPSG:4545", "--json"],
+            ["site", "--wkt", wkt, "--crs", "EPSG:4545", "--project", project, "--json"],
+            [PROJECT_ALIAS, ("--crs", "--src-crs")],
+        ),
+    }
+    for new_args, old_args, deprecated in forms.values():
+        new, old = _invoke(*new_args), _invoke(*old_args)
+        assert new.exit_code == old.exit_code == 0, old.output
+        assert json.loads(old.stdout) == json.loads(new.stdout)
+        assert "deprecated" not in new.stderr
+        warnings = [line for line in old.stderr.splitlines() if "deprecated" in line]
+        assert sorted(warnings) == sorted(
+            f"geoplan: warning: {option} is deprecated and goes in the next release; use {new}"
+            for option, new in deprecated
+        )
+
+
+def test_project_given_twice_is_refused(tmp_path, project):
+    result = _invoke("site", project, str(tmp_path / "site.geojson"), "--project", project)
+    assert result.exit_code == 2
+    assert "give the project once" in result.output

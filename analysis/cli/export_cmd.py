@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from geoplan.analysis.cli.options import conflicts_opt, export_options, overwrite_opt, project_arg
-from geoplan.analysis.cli.outputs import staged_outputs
+from geoplan.analysis.cli.outputs import option_hints, staged_outputs
 from geoplan.analysis.run import (
     CheckOptions,
     ExportOptions,
@@ -19,7 +19,8 @@ from geoplan.analysis.run import (
 from geoplan.geo.export import FORMATS, export_names
 from geoplan.geo.postgis import check_name, write_postgis
 from geoplan.layers.loader import load_project
-from geoplan.layers.project import Project, read_project
+from geoplan.layers.project import read_project
+from geoplan.layers.project_types import Project
 
 
 def _frames(project: Project, conflicts_file: str | None) -> dict:
@@ -69,8 +70,8 @@ def export_command(
     schema: str,
     table_prefix: str,
     conflicts_file: str | None,
-    export_crs: str | None,
-    export_encoding: str,
+    dst_crs: str | None,
+    encoding: str,
     overwrite: bool,
 ) -> None:
     """Export PROJECT.toml's layers, as loaded, and its conflicts: files or PostGIS.
@@ -90,18 +91,19 @@ def export_command(
         for kind in kinds:
             check_name(f"{table_prefix}{kind}", "table")
         frames = _frames(project, conflicts_file)
-        if export_crs:
-            frames = {name: frame.to_crs(export_crs) for name, frame in frames.items()}
-        tables = write_postgis(
-            frames, database, schema=schema, prefix=table_prefix, overwrite=overwrite
-        )
+        if dst_crs:
+            frames = {name: frame.to_crs(dst_crs) for name, frame in frames.items()}
+        with option_hints():
+            tables = write_postgis(
+                frames, database, schema=schema, prefix=table_prefix, overwrite=overwrite
+            )
         click.echo("exported to PostGIS:")
         for table in tables:
             click.echo(f"  {table}")
         return
     stem = Path(project_file).stem
     names = [name for fmt in formats for name in export_names(kinds, fmt, stem)]
-    options = ExportOptions(formats, export_crs, export_encoding.upper())
+    options = ExportOptions(formats, dst_crs, encoding)
     # opened before the rules run, so an unusable output folder is found first
     with staged_outputs(out_dir, names, overwrite=overwrite) as staging:
         warnings = export_to(_frames(project, conflicts_file), staging, options, stem)

@@ -7,7 +7,7 @@ import json
 import click
 
 from geoplan.analysis.cli.options import json_opt
-from geoplan.analysis.cli.table import format_table
+from geoplan.analysis.reports.terminal import format_table
 from geoplan.layers.catalog import KINDS, describe_kind, get_kind
 
 

@@ -7,7 +7,7 @@ import json
 import click
 
 from geoplan.analysis.cli.options import json_opt, project_arg
-from geoplan.analysis.cli.table import format_table
+from geoplan.analysis.reports.terminal import format_table
 from geoplan.layers.inventory import inventory
 from geoplan.layers.loader import LoadedProject, load_project
 from geoplan.layers.project import read_project

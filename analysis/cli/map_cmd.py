@@ -12,7 +12,7 @@ from geoplan.analysis.cli.outputs import staged_outputs
 from geoplan.analysis.run import read_conflicts, render_map
 from geoplan.layers.loader import load_project
 from geoplan.layers.project import read_project
-from geoplan.maps import basemaps
+from geoplan.maps.basemaps import Basemap
 
 
 @click.command("map")
@@ -33,13 +33,10 @@ def map_command(
     project_file: str,
     out_file: str,
     conflicts_file: str | None,
-    basemap: str,
-    tianditu_key: str | None,
-    basemap_gcj02: bool,
+    basemap: Basemap,
     overwrite: bool,
 ) -> None:
     """Draw PROJECT.toml's layers on a self-contained HTML map (no network needed)."""
-    chosen = basemaps.basemap(basemap, key=tianditu_key, gcj02=basemap_gcj02)
     project = read_project(project_file)
     out = Path(out_file)
     with staged_outputs(out.parent, [out.name], overwrite=overwrite) as staging:
@@ -50,7 +47,7 @@ def map_command(
             loaded,
             conflicts,
             subtitle=f"{what} · {datetime.now().astimezone():%Y-%m-%d %H:%M}",
-            basemap=chosen,
+            basemap=basemap,
         )
         (staging / out.name).write_text(page, encoding="utf-8")
     click.echo(f"map: {click.format_filename(out_file)}")

@@ -8,7 +8,19 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from geoplan.geo.errors import OutputExistsError
+from geoplan.geo.export import UnencodableTextError
 from geoplan.geo.outputs import atomic_outputs
+
+
+@contextlib.contextmanager
+def option_hints() -> Iterator[None]:
+    """Library errors that an option of the command fixes, with the option named."""
+    try:
+        yield
+    except OutputExistsError as exc:
+        raise OutputExistsError(f"{exc}; pass --overwrite to replace it") from None
+    except UnencodableTextError as exc:
+        raise UnencodableTextError(f"{exc}; export with --encoding utf-8") from None
 
 
 @contextlib.contextmanager
@@ -31,8 +43,5 @@ def staged_outputs(
     pathlib.Path
         The staging folder to write the outputs into.
     """
-    try:
-        with atomic_outputs(folder, names, overwrite=overwrite) as staging:
-            yield staging
-    except OutputExistsError as exc:
-        raise OutputExistsError(f"{exc}; pass --overwrite to replace it") from None
+    with option_hints(), atomic_outputs(folder, names, overwrite=overwrite) as staging:
+        yield staging

@@ -6,11 +6,12 @@ import json
 
 import click
 
-from geoplan.analysis.cli.options import FiniteFloat, json_opt, project_arg
-from geoplan.analysis.cli.table import format_table
-from geoplan.geo.errors import ProjectError
+from geoplan.analysis.cli.options import json_opt, project_arg
+from geoplan.analysis.cli.param_types import FiniteFloat
+from geoplan.analysis.reports.terminal import format_table
 from geoplan.geo.terrain import MEASURES
 from geoplan.geo.zonal import STATS, zonal_stats
+from geoplan.layers.errors import ProjectError
 from geoplan.layers.loader import load_project
 from geoplan.layers.project import read_project
 

@@ -1,19 +1,27 @@
 """耕地 (layer GD) and 永久基本农田 (layer YJJBNT), with the cases planted in the farmland.
 
 Both are fields wholly inside 农业空间; the farmland is a subset of the
-耕地 patches plus planted patches over the red line and the urban boundary.
+耕地 patches plus planted patches over the red line, the urban boundary and
+a 核心保护区.
 """
 
 from __future__ import annotations
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 
 from geoplan.geo.area import ellipsoidal_area
 from geoplan.layers.bazhong.gen.facts import CULTIVATED_KM2, FARMLAND_KM2
 from geoplan.layers.bazhong.gen.planted import Plan
-from geoplan.layers.bazhong.gen.shapes import CRS, calibrate, square, stored_area
+from geoplan.layers.bazhong.gen.shapes import (
+    CRS,
+    calibrate,
+    sharing_area,
+    square,
+    stored_area,
+)
 
 #: The layer each planted patch case is against.
 PATCH_CASE_LAYER = {
@@ -22,6 +30,8 @@ PATCH_CASE_LAYER = {
     "sliver_seam": "urban_boundary",
 }
 LAND_CLASS_NAMES = {"0101": "水田", "0102": "水浇地", "0103": "旱地"}
+#: The reserve in whose 核心保护区 a farmland patch is planted (长江保护法 第六十一条).
+CORE_FARMLAND_RESERVE = "四川光雾山自然保护区"
 
 
 def farmland_and_cultivated(
@@ -145,6 +155,50 @@ def planted_patches(
         note = "overlaps the urban boundary by a 1 m strip (a sliver)"
         planted.append((seam, "sliver_seam", note))
     return planted
+
+
+def plant_core_farmland(
+    rng: np.random.Generator, plan: Plan, farm: gpd.GeoDataFrame, protected: gpd.GeoDataFrame
+) -> gpd.GeoDataFrame:
+    """``farm`` with one more patch, inside a 核心保护区, and the cases of the 核心保护区 recorded.
+
+    A 140 m square well inside the 核心保护区 of :data:`CORE_FARMLAND_RESERVE`
+    (so also in the red line and outside 农业空间), appended after every other
+    patch with its 地类编码 drawn from ``rng``, a stream of its own, so that the
+    other patches keep their shapes and numbers. Every patch that shares area
+    with a 核心保护区 is recorded: the new one, and one planted wholly inside
+    the red line that the zones put in a core.
+
+    Parameters
+    ----------
+    protected : geopandas.GeoDataFrame
+        The zoned protected areas (GNFQ set).
+    """
+    cores = protected.loc[protected["GNFQ"] == "核心保护区"].reset_index(drop=True)
+    core = cores.loc[cores["MC"] == CORE_FARMLAND_RESERVE].geometry.iloc[0]
+    q = shapely.point_on_surface(shapely.buffer(core, -300))
+    bsm = f"YJJBNT{len(farm) + 1:06d}"
+    patch = gpd.GeoDataFrame(
+        {"BSM": [bsm], "DLBM": land_classes(rng, 1)}, geometry=[square(q.x, q.y, 70)], crs=CRS
+    )
+    patch["MJ"] = stored_area(patch.geometry.values)
+    for case, right, note in (
+        ("farmland_in_redline", "ecological_redline", "inside a 核心保护区, so in the red line"),
+        ("farmland_in_ecological_space", "zone_agricultural", "a farmland patch outside 农业空间"),
+    ):
+        plan.plant(case, "permanent_farmland", bsm, right, "", "conflict", note)
+    farm = pd.concat([farm, patch], ignore_index=True)
+    for i, j, shared in sharing_area(farm.geometry.values, cores.geometry.values):
+        plan.plant(
+            "pa_core_farmland",
+            "permanent_farmland",
+            farm["BSM"].iloc[i],
+            "protected_areas",
+            cores["BSM"].iloc[j],
+            "conflict",
+            f"{shared:.0f} m² in the 核心保护区 of {cores['MC'].iloc[j]}",
+        )
+    return farm
 
 
 def _record_patches(

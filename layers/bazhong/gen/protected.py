@@ -1,4 +1,4 @@
-"""The 13 protected areas (自然保护地, layer ZRBHD) and the cases planted in them."""
+"""The 13 protected areas (自然保护地, layer ZRBHD), their 功能分区 and the cases planted there."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from geoplan.layers.bazhong.gen.shapes import (
     blob,
     calibrate,
     gk,
-    named,
     scale_about,
     stored_area,
 )
@@ -43,6 +42,13 @@ RIVER_RESERVES = {
 }
 #: The reserve a lobe of which is left out of the red line (planted).
 LANTING = "四川大小兰沟自然保护区"
+#: Share of a zoned 自然保护区's area in its 核心保护区 (an inner core; the rest is
+#: 一般控制区); at 0.45 the core of 大小兰沟 stays clear of the lobe left out of the red line.
+CORE_SHARE = 0.45
+#: The reserve left without a 功能分区 (GNFQ null): the case of the zone-unknown rules.
+UNZONED = "四川五台山猕猴自然保护区"
+#: Smallest area (m²) of a piece of 大小兰沟 in the lobe for it to be recorded as planted.
+LOBE_PIECE_M2 = 10_000
 
 
 def protected_areas(
@@ -84,6 +90,51 @@ def protected_areas(
     return protected
 
 
+def zone_protected_areas(protected: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The protected areas with their 功能分区 (GNFQ): one feature per area and zone.
+
+    Each 自然保护区 but :data:`UNZONED` is cut into an inner 核心保护区 of
+    :data:`CORE_SHARE` of its area, which keeps the area's BSM, and the
+    一般控制区 remainder, which gets the next free BSM and follows the 13
+    areas. Both pieces come from the one outline and the one inset of it, so
+    they share their seam vertex for vertex and tile the outline exactly. The
+    自然公园 are 一般控制区 whole; :data:`UNZONED` has no zone.
+    """
+    zoned = protected.copy()
+    zoned.loc[zoned["MC"] == UNZONED, "GNFQ"] = None
+    split = zoned.index[(zoned["LX"] == "自然保护区") & (zoned["MC"] != UNZONED)]
+    remainders = []
+    for k, i in enumerate(split, start=len(zoned) + 1):
+        outline = zoned.geometry[i]
+        core, rest = calibrate(
+            lambda inset, g=outline: _core_and_rest(g, inset),
+            CORE_SHARE * area(outline),
+            -20_000,
+            0,
+            measure=lambda pieces: area(pieces[0]),
+        )
+        zoned.loc[i, "geometry"] = core
+        remainders.append(
+            {
+                **zoned.loc[i].to_dict(),
+                "BSM": f"ZRBHD{k:04d}",
+                "GNFQ": "一般控制区",
+                "geometry": rest,
+            }
+        )
+    zoned = pd.concat([zoned, gpd.GeoDataFrame(remainders, crs=CRS)], ignore_index=True)
+    zoned["MJ"] = stored_area(zoned.geometry.values)
+    return zoned
+
+
+def _core_and_rest(
+    outline: shapely.Geometry, inset: float
+) -> tuple[shapely.Geometry, shapely.Geometry]:
+    """``outline`` within ``-inset`` m of its edge (the core) and the rest of it."""
+    inner = shapely.buffer(outline, inset)
+    return shapely.intersection(outline, inner), shapely.difference(outline, inner)
+
+
 def _along(
     river: shapely.Geometry,
     place: tuple[float, float],
@@ -115,16 +166,23 @@ def _blobs(
 
 
 def plant_protected_cases(plan: Plan, protected: gpd.GeoDataFrame, lobe: shapely.Geometry) -> None:
-    """Record the lobe of 大小兰沟 left out of the red line and every overlapping pair."""
-    plan.plant(
-        "reserve_outside_redline",
-        "protected_areas",
-        named(protected, LANTING)["BSM"],
-        "ecological_redline",
-        "",
-        "conflict",
-        f"a lobe of {area(lobe) / 1e6:.2f} km² left out of the red line",
-    )
+    """Record the pieces of 大小兰沟 in the lobe outside the red line, and every overlapping pair.
+
+    ``protected`` is the zoned layer (:func:`zone_protected_areas`).
+    """
+    for piece in protected.loc[protected["MC"] == LANTING].itertuples():
+        left_out = area(shapely.intersection(piece.geometry, lobe))
+        if left_out > LOBE_PIECE_M2:
+            plan.plant(
+                "reserve_outside_redline",
+                "protected_areas",
+                piece.BSM,
+                "ecological_redline",
+                "",
+                "conflict",
+                f"{left_out / 1e6:.2f} km² of its {piece.GNFQ} in a lobe of "
+                f"{area(lobe) / 1e6:.2f} km² left out of the red line",
+            )
     geoms = protected.geometry.values
     a, b = shapely.STRtree(geoms).query(geoms, predicate="overlaps")
     for i, j in zip(a, b, strict=True):

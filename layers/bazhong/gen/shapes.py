@@ -36,6 +36,17 @@ def stored_area(geoms: np.ndarray) -> np.ndarray:
     return ellipsoidal_area(geoms, CRS).round(2)
 
 
+def sharing_area(left: np.ndarray, right: np.ndarray) -> list[tuple[int, int, float]]:
+    """The pairs ``(i, j, m²)`` of ``left[i]`` and ``right[j]`` that share area, with its size.
+
+    Sorted by ``i``; the area is ellipsoidal (m²), and pairs that only touch are left out.
+    """
+    i, j = shapely.STRtree(right).query(left, predicate="intersects")
+    shared = ellipsoidal_area(shapely.intersection(left[i], right[j]), CRS)
+    keep = shared > 0
+    return list(zip(i[keep].tolist(), j[keep].tolist(), shared[keep].tolist(), strict=True))
+
+
 def square(x: float, y: float, half: float) -> shapely.Polygon:
     """The axis-parallel square of half-side ``half`` (m) centred on ``x, y`` (m)."""
     return shapely.box(x - half, y - half, x + half, y + half)

@@ -13,8 +13,7 @@ XML cannot hold are removed from the report before anything is written.
 from __future__ import annotations
 
 import io
-import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from docx import Document
@@ -24,13 +23,13 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 
-from geoplan.analysis.report_tables import (
-    Column,
+from geoplan.analysis.reports.format import display_width, fmt
+from geoplan.analysis.reports.tables import (
     Table,
     conflict_table,
     county_table,
-    fmt,
     headline,
+    layer_table,
     rule_table,
     severity_table,
     target_table,
@@ -42,6 +41,30 @@ from geoplan.layers.vocabulary import SEVERITY_TITLES
 
 #: Conflicts listed in the appendix at most; the rest are in report.xlsx.
 APPENDIX_ROWS = 1000
+#: The columns each table of the document shows (by key; the tables have more).
+_LAYER_COLUMNS = ("title", "source", "features", "area_km2")
+_RULE_COLUMNS = ("title", "severity", "conflicts", "area_mu", "area_ha", "slivers", "citation")
+_TARGET_COLUMNS = (
+    "indicator",
+    "unit",
+    "constraint",
+    "target",
+    "measured",
+    "difference",
+    "difference_pct",
+    "status",
+)
+_APPENDIX_COLUMNS = (
+    "conflict_id",
+    "rule_title",
+    "severity",
+    "county",
+    "township",
+    "left",
+    "right",
+    "area_mu",
+    "area_ha",
+)
 _BODY = ("Times New Roman", "宋体")
 _HEADING = ("Arial", "黑体")
 
@@ -76,16 +99,12 @@ def _repeat_header(row) -> None:
     properties.append(header)
 
 
-def _text_width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
 _CHAR_CM = 0.21  # width of a Latin character at 8.5 pt; a Chinese one counts two
 
 
 def _column_widths(table, columns: list[list[str]], numeric: list[bool], total_cm: float) -> None:
     """Numbers get the width they need; text columns share the rest by their length."""
-    need = [max(_text_width(t) for t in texts[:300]) + 1 for texts in columns]
+    need = [max(display_width(t) for t in texts[:300]) + 1 for texts in columns]
     fixed = sum(n * _CHAR_CM for n, is_number in zip(need, numeric, strict=True) if is_number)
     text_need = sum(min(n, 40) for n, is_number in zip(need, numeric, strict=True) if not is_number)
     share = max(total_cm - fixed, 2.0) / max(text_need, 1)
@@ -97,30 +116,23 @@ def _column_widths(table, columns: list[list[str]], numeric: list[bool], total_c
             cell.width = width  # the cell widths Word reads
 
 
-def _table(
-    document,
-    table: Table,
-    columns: Sequence[int] | None = None,
-    limit: int | None = None,
-    total_cm: float = 17.0,
-):
-    keep = list(columns) if columns is not None else list(range(len(table.columns)))
+def _table(document, table: Table, limit: int | None = None, total_cm: float = 17.0):
+    """Add ``table`` (its first ``limit`` rows), ``total_cm`` wide, with a repeated header row."""
     rows = table.rows if limit is None else table.rows[:limit]
-    out = document.add_table(rows=1 + len(rows), cols=len(keep))
+    width = len(table.columns)
+    out = document.add_table(rows=1 + len(rows), cols=width)
     out.style = "Table Grid"
     cells = out._cells  # one list, row by row: much faster than out.cell(i, j)
-    width = len(keep)
-    for j, index in enumerate(keep):
-        cells[j].text = table.columns[index].heading
+    for j, column in enumerate(table.columns):
+        cells[j].text = column.heading
     for i, row in enumerate(rows, start=1):
-        for j, index in enumerate(keep):
-            column = table.columns[index]
+        for j, column in enumerate(table.columns):
             cell = cells[i * width + j]
-            cell.text = fmt(row[index], column.kind)
+            cell.text = fmt(row[column.key], column.kind)
             if column.kind != "text":
                 cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
     texts = [[cells[i * width + j].text for i in range(len(rows) + 1)] for j in range(width)]
-    numeric = [table.columns[index].kind != "text" for index in keep]
+    numeric = [column.kind != "text" for column in table.columns]
     _column_widths(out, texts, numeric, total_cm)
     _repeat_header(out.rows[0])
     for cell in cells[:width]:
@@ -149,24 +161,7 @@ def render_docx(report: Mapping[str, Any], *, overview_png: bytes | None) -> byt
         f"项目文件 {inputs['project_file']}，工作坐标系 {inputs['working_crs']}；"
         "面积均按 CGCS2000 椭球面计算。各图层如下（文件的 SHA-256 校验值见 report.json）。"
     )
-    layer_rows = [
-        [layer["title"], layer["source"], layer["features"], layer["area_km2"]]
-        for layer in inputs["layers"]
-    ]
-    _table(
-        document,
-        Table(
-            "layers",
-            "图层",
-            (
-                Column("图层"),
-                Column("来源"),
-                Column("要素数", "int"),
-                Column("面积（km²）", "area"),
-            ),
-            layer_rows,
-        ),
-    )
+    _table(document, layer_table(report).only(*_LAYER_COLUMNS))
 
     document.add_heading("二、检查方法", level=1)
     document.add_paragraph(
@@ -195,7 +190,7 @@ def render_docx(report: Mapping[str, Any], *, overview_png: bytes | None) -> byt
         caption = document.add_paragraph("图 1　冲突分布概览图（红：禁止；橙：限制；蓝：提示）")
         caption.alignment = WD_ALIGN_PARAGRAPH.CENTER
     document.add_heading("（一）按规则", level=2)
-    _table(document, rule_table(report), [1, 2, 3, 4, 5, 6, 7])
+    _table(document, rule_table(report).only(*_RULE_COLUMNS))
     document.add_heading("（二）按县区", level=2)
     _table(document, county_table(report))
     document.add_heading("（三）按乡镇", level=2)
@@ -204,7 +199,7 @@ def render_docx(report: Mapping[str, Any], *, overview_png: bytes | None) -> byt
     document.add_heading("四、规划指标对照", level=1)
     targets = target_table(report)
     if targets.rows:
-        _table(document, targets, [0, 2, 3, 4, 5, 6, 7, 8])
+        _table(document, targets.only(*_TARGET_COLUMNS))
     else:
         document.add_paragraph("项目未设指标。")
 
@@ -224,7 +219,7 @@ def render_docx(report: Mapping[str, Any], *, overview_png: bytes | None) -> byt
             f"共 {len(conflicts.rows):,} 处，此处列出前 {APPENDIX_ROWS:,} 处；"
             "全部见 report.xlsx 的“冲突明细”表。"
         )
-    _table(document, conflicts, [0, 1, 2, 3, 4, 6, 7, 9, 10], limit=APPENDIX_ROWS, total_cm=25.7)
+    _table(document, conflicts.only(*_APPENDIX_COLUMNS), limit=APPENDIX_ROWS, total_cm=25.7)
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()

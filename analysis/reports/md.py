@@ -12,9 +12,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from geoplan.analysis.report_tables import (
+from geoplan.analysis.reports.format import fmt
+from geoplan.analysis.reports.tables import (
     Table,
-    fmt,
     headline,
     rule_table,
     severity_table,
@@ -24,6 +24,18 @@ from geoplan.analysis.report_tables import (
 
 #: Largest conflicts listed in the Markdown summary.
 MD_TOP = 10
+#: The columns each table of the summary shows (by key; the tables have more).
+_RULE_COLUMNS = ("rule_id", "title", "severity", "conflicts", "area_mu", "area_ha")
+_TARGET_COLUMNS = (
+    "indicator",
+    "unit",
+    "constraint",
+    "target",
+    "measured",
+    "difference_pct",
+    "status",
+)
+_TOP_COLUMNS = ("rule_title", "severity", "county", "township", "left", "right", "area_mu")
 
 
 _HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
@@ -52,27 +64,22 @@ def md_text(value: Any) -> str:
     return "".join(_HTML.get(ch) or ("\\" + ch if ch in _MARKDOWN else ch) for ch in text)
 
 
-def markdown_table(table: Table, columns: list[int] | None = None) -> str:
-    """A GitHub-flavoured Markdown table of ``table`` (optionally some columns)."""
-    keep = columns if columns is not None else list(range(len(table.columns)))
-    cols = [table.columns[i] for i in keep]
-    align = ["---:" if c.kind != "text" else "---" for c in cols]
+def markdown_table(table: Table) -> str:
+    """A GitHub-flavoured Markdown table of ``table`` (numbers right-aligned)."""
+    align = ["---:" if c.kind != "text" else "---" for c in table.columns]
     lines = [
-        "| " + " | ".join(md_text(c.heading) for c in cols) + " |",
+        "| " + " | ".join(md_text(c.heading) for c in table.columns) + " |",
         "| " + " | ".join(align) + " |",
     ]
     for row in table.rows:
-        cells = [md_text(fmt(row[i], table.columns[i].kind)) for i in keep]
+        cells = [md_text(fmt(row[c.key], c.kind)) for c in table.columns]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
 def render_markdown(report: Mapping[str, Any]) -> str:
     """The Markdown summary of a report (the ``report.json`` data model)."""
-    rules = rule_table(report)
-    rules = Table(
-        rules.key, rules.title, rules.columns, [r for r in rules.rows if r[3]]
-    )  # rules with conflicts
+    rules = rule_table(report).where(lambda r: r["conflicts"]).only(*_RULE_COLUMNS)
     parts = [
         f"# 国土空间规划冲突检查：{md_text(report['project']['name'])}",
         "",
@@ -88,15 +95,15 @@ def render_markdown(report: Mapping[str, Any]) -> str:
         "",
         "## 有冲突的规则",
         "",
-        markdown_table(rules, [0, 1, 2, 3, 4, 5]) if rules.rows else "无。",
+        markdown_table(rules) if rules.rows else "无。",
         "",
     ]
-    targets = target_table(report)
+    targets = target_table(report).only(*_TARGET_COLUMNS)
     if targets.rows:
-        parts += ["## 规划指标对照", "", markdown_table(targets, [0, 2, 3, 4, 5, 7, 8]), ""]
-    top = top_conflict_table(report, MD_TOP)
+        parts += ["## 规划指标对照", "", markdown_table(targets), ""]
+    top = top_conflict_table(report, MD_TOP).only(*_TOP_COLUMNS)
     if top.rows:
-        parts += [f"## {md_text(top.title)}", "", markdown_table(top, [1, 2, 3, 4, 6, 7, 9]), ""]
+        parts += [f"## {md_text(top.title)}", "", markdown_table(top), ""]
     parts += [
         "完整结果：`report.html`（可打印）、`report.xlsx`、`report.docx`、`map.html`（离线地图）、"
         "`conflicts.gpkg`、`report.json`。",

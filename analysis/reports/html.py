@@ -15,12 +15,13 @@ from collections.abc import Mapping
 from html import escape
 from typing import Any
 
-from geoplan.analysis.report_svg import stacked_bars
-from geoplan.analysis.report_tables import (
+from geoplan.analysis.reports.format import fmt, number
+from geoplan.analysis.reports.svg import stacked_bars
+from geoplan.analysis.reports.tables import (
     Table,
     county_table,
-    fmt,
     headline,
+    layer_table,
     place,
     rule_table,
     severity_table,
@@ -58,20 +59,19 @@ iframe { width: 100%; height: 640px; border: 1px solid #ccc; }
 """
 
 
-def html_table(table: Table, table_id: str | None = None, fail_column: int | None = None) -> str:
-    """A table as HTML; numbers right-aligned; rows whose ``fail_column`` says 未达标 marked."""
-    ident = f' id="{escape(table_id or table.key)}"'
+def html_table(table: Table) -> str:
+    """A table as HTML, ``id`` its key; numbers right-aligned, failed rows marked."""
+    ident = f' id="{escape(table.key)}"'
     head = "".join(f"<th>{escape(h)}</th>" for h in table.headings)
     rows = []
     for row in table.rows:
-        marked = fail_column is not None and row[fail_column] == "未达标"
         cells = "".join(
-            f'<td class="num">{escape(fmt(v, c.kind))}</td>'
+            f'<td class="num">{escape(fmt(row[c.key], c.kind))}</td>'
             if c.kind != "text"
-            else f"<td>{escape(fmt(v, c.kind))}</td>"
-            for v, c in zip(row, table.columns, strict=True)
+            else f"<td>{escape(fmt(row[c.key], c.kind))}</td>"
+            for c in table.columns
         )
-        rows.append(f'<tr class="fail">{cells}</tr>' if marked else f"<tr>{cells}</tr>")
+        rows.append(f'<tr class="fail">{cells}</tr>' if table.failed(row) else f"<tr>{cells}</tr>")
     return f"<table{ident}><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 
@@ -81,8 +81,8 @@ def _cards(report: Mapping[str, Any]) -> str:
         color = SEVERITY_STYLES[row["severity"]].color
         cards.append(
             f'<div class="card" style="border-color: {color}">{escape(row["title"])}'
-            f"<b>{row['conflicts']:,} 处</b>{row['area_mu']:,.2f} 亩 · "
-            f"{row['area_ha']:,.2f} 公顷</div>"
+            f"<b>{fmt(row['conflicts'], 'int')} 处</b>{number(row['area_mu'])} 亩 · "
+            f"{number(row['area_ha'])} 公顷</div>"
         )
     return f'<div class="cards">{"".join(cards)}</div>'
 
@@ -127,21 +127,15 @@ def _inputs(report: Mapping[str, Any]) -> str:
         f"<tr><td>{escape(f['path'])}</td><td><code>{escape(f['sha256'])}</code></td></tr>"
         for f in inputs["files"]
     )
-    layers = "".join(
-        f"<tr><td>{escape(layer['title'])}</td><td>{escape(layer['source'])}</td>"
-        f"<td>{escape(layer['source_crs'] or '')}</td>"
-        f'<td class="num">{layer["features"]:,}</td>'
-        f'<td class="num">{fmt(layer["area_km2"], "area")}</td></tr>'
-        for layer in inputs["layers"]
-    )
     return (
         f"<p>项目文件 {escape(inputs['project_file'])}（SHA-256 "
         f"<code>{escape(inputs['project_sha256'])}</code>），工作坐标系 "
         f"{escape(inputs['working_crs'])}。</p>"
         '<table id="files"><thead><tr><th>文件</th><th>SHA-256</th></tr></thead>'
         f"<tbody>{files}</tbody></table>"
-        '<table id="layers"><thead><tr><th>图层</th><th>来源</th><th>原坐标系</th>'
-        f"<th>要素数</th><th>面积（km²）</th></tr></thead><tbody>{layers}</tbody></table>"
+        + html_table(
+            layer_table(report).only("title", "source", "source_crs", "features", "area_km2")
+        )
     )
 
 
@@ -213,7 +207,7 @@ def render_html(
         "<h2>按乡镇（乡镇级主体功能区）</h2>",
         html_table(township_table(report)),
         "<h2>规划指标对照</h2>",
-        html_table(targets, fail_column=8) if targets.rows else "<p>项目未设指标。</p>",
+        html_table(targets) if targets.rows else "<p>项目未设指标。</p>",
     ]
     terrain = terrain_table(report)
     if terrain.rows:

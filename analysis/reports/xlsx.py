@@ -12,7 +12,6 @@ as ``=HYPERLINK(…)`` is shown as those characters, never evaluated.
 from __future__ import annotations
 
 import io
-import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
@@ -22,12 +21,14 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from geoplan.analysis.report_tables import (
+from geoplan.analysis.reports.format import EXCEL_FORMATS, display_width
+from geoplan.analysis.reports.tables import (
     Column,
     Table,
     conflict_table,
     county_table,
     headline,
+    layer_table,
     rule_table,
     severity_table,
     target_table,
@@ -36,14 +37,9 @@ from geoplan.analysis.report_tables import (
 )
 from geoplan.geo.text import xml_text
 
-_FORMATS = {"int": "#,##0", "area": "#,##0.00", "number": "#,##0.####", "pct": '+0.00" %"'}
 _HEADER_FILL = PatternFill("solid", fgColor="DDDDDD")
 _FAIL_FILL = PatternFill("solid", fgColor="FDE0DC")
 _FONT = "宋体"
-
-
-def _width(text: Any) -> int:
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in str(text))
 
 
 def _put(sheet: Worksheet, row: int, column: int, value: Any) -> Cell:
@@ -58,25 +54,26 @@ def _put(sheet: Worksheet, row: int, column: int, value: Any) -> Cell:
     return cell
 
 
-def _write_table(sheet: Worksheet, table: Table, top: int, *, fail_column: int | None = None):
-    """Write ``table`` with its header at row ``top``; return the row after it."""
+def _write_table(sheet: Worksheet, table: Table, top: int) -> int:
+    """Write ``table`` with its header at row ``top``, failed rows filled; return the next row."""
     for j, column in enumerate(table.columns, start=1):
         cell = _put(sheet, top, j, column.heading)
         cell.font = Font(name=_FONT, bold=True)
         cell.fill = _HEADER_FILL
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     for i, row in enumerate(table.rows, start=top + 1):
-        failed = fail_column is not None and row[fail_column] == "未达标"
-        for j, (value, column) in enumerate(zip(row, table.columns, strict=True), start=1):
-            cell = _put(sheet, i, j, _value(value, column))
+        failed = table.failed(row)
+        for j, column in enumerate(table.columns, start=1):
+            cell = _put(sheet, i, j, _value(row[column.key], column))
             cell.font = Font(name=_FONT)
-            if column.kind in _FORMATS:
-                cell.number_format = _FORMATS[column.kind]
+            if column.kind in EXCEL_FORMATS:
+                cell.number_format = EXCEL_FORMATS[column.kind]
             if failed:
                 cell.fill = _FAIL_FILL
     for j, column in enumerate(table.columns, start=1):
         letter = get_column_letter(j)
-        longest = max([_width(column.heading), *(_width(r[j - 1]) for r in table.rows[:500])])
+        widths = [display_width(r[column.key]) for r in table.rows[:500]]
+        longest = max([display_width(column.heading), *widths])
         current = sheet.column_dimensions[letter].width or 0
         sheet.column_dimensions[letter].width = max(current, min(60, longest + 2))
     return top + len(table.rows) + 1
@@ -90,9 +87,9 @@ def _value(value: Any, column: Column) -> Any:
     return value
 
 
-def _table_sheet(book: Workbook, title: str, table: Table, **kwargs) -> Worksheet:
+def _table_sheet(book: Workbook, title: str, table: Table) -> Worksheet:
     sheet = book.create_sheet(title)
-    end = _write_table(sheet, table, 1, **kwargs)
+    end = _write_table(sheet, table, 1)
     sheet.freeze_panes = "A2"
     last = get_column_letter(len(table.columns))
     sheet.auto_filter.ref = f"A1:{last}{max(end - 1, 1)}"
@@ -126,37 +123,11 @@ def render_xlsx(report: Mapping[str, Any]) -> bytes:
 
     _table_sheet(book, "冲突明细", conflict_table(report))
     _table_sheet(book, "按乡镇", township_table(report))
-    _table_sheet(book, "指标对照", target_table(report), fail_column=8)
+    _table_sheet(book, "指标对照", target_table(report))
     terrain = terrain_table(report)
     if terrain.rows:
         _table_sheet(book, "乡镇地形", terrain)
-    layers = report["inputs"]["layers"]
-    inputs = Table(
-        "inputs",
-        "输入数据",
-        (
-            Column("图层"),
-            Column("来源"),
-            Column("原坐标系"),
-            Column("要素数", "int"),
-            Column("修复数", "int"),
-            Column("删除数", "int"),
-            Column("面积（km²）", "area"),
-        ),
-        [
-            [
-                layer["title"],
-                layer["source"],
-                layer["source_crs"],
-                layer["features"],
-                layer["repaired"],
-                layer["dropped"],
-                layer["area_km2"],
-            ]
-            for layer in layers
-        ],
-    )
-    _table_sheet(book, "输入数据", inputs)
+    _table_sheet(book, "输入数据", layer_table(report))
     for sheet in book.worksheets:
         # Printed: landscape, every column on the page width.
         sheet.page_setup.orientation = "landscape"

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from html import escape
 
+from geoplan.analysis.reports.format import number
+
 _ROW = 22  # px per bar
 _LABEL = 260  # px for the labels
 _WIDTH = 760
@@ -48,11 +50,11 @@ def stacked_bars(
             if width > 0:
                 out.append(
                     f'<rect x="{x:.1f}" y="{y + 3}" width="{max(width, 1):.1f}" height="{_ROW - 6}"'
-                    f' fill="{color}"><title>{escape(name)}：{values[i]:,.2f} {escape(unit)}'
+                    f' fill="{color}"><title>{escape(name)}：{number(values[i])} {escape(unit)}'
                     "</title></rect>"
                 )
                 x += width
-        out.append(f'<text x="{x + 6:.1f}" y="{y + 14}">{totals[i]:,.2f} {escape(unit)}</text>')
+        out.append(f'<text x="{x + 6:.1f}" y="{y + 14}">{number(totals[i])} {escape(unit)}</text>')
     x = float(_LABEL)
     for name, color, _ in series:
         out.append(f'<rect x="{x:.0f}" y="{legend_y}" width="12" height="12" fill="{color}"/>')

@@ -1,33 +1,33 @@
-"""The result of a check: one data model every report renders.
+"""The report model: what a check found and used, as plain JSON-ready values.
 
-:class:`CheckResult` holds what a run found and used; :func:`summary`
-aggregates it (by rule, severity, county and township, with the target
-table) and :func:`conflict_records` gives the conflict rows without
-geometry. Renderers read these and compute nothing of their own.
+:func:`report_model` builds it once from a :class:`analysis.check_result.CheckResult`
+(``result.report`` keeps it); ``report.json`` is this model as text and
+every other rendering reads it (a loaded ``report.json`` renders the same).
+It is pure: the zonal statistics were computed by the check and the inputs
+hashed by the loader as they were read, so nothing here reads a file.
 """
 
 from __future__ import annotations
 
-import hashlib
-from dataclasses import dataclass
-from datetime import datetime
 from importlib.metadata import PackageNotFoundError, version
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geoplan.analysis.engine import CONFLICT_COLUMNS, Evaluation, RuleResult
-from geoplan.analysis.rules import Rule
-from geoplan.analysis.targets import TargetRow
-from geoplan.geo.terrain import DerivedRasters
+from geoplan.analysis.conflict_rows import CONFLICT_COLUMNS
+from geoplan.analysis.engine import RuleResult
 from geoplan.geo.units import m2_to_ha, m2_to_mu
-from geoplan.geo.zonal import zonal_stats
 from geoplan.layers.inventory import inventory
 from geoplan.layers.loader import LoadedProject
 from geoplan.layers.vocabulary import SEVERITIES, SEVERITY_TITLES
+
+if TYPE_CHECKING:
+    from geoplan.analysis.check_result import CheckResult
+
+#: Bumped when a field changes meaning or disappears (adding fields keeps it).
+SCHEMA_VERSION = 1
 
 
 def tool_version() -> str:
@@ -38,41 +38,8 @@ def tool_version() -> str:
         return "unknown"
 
 
-@dataclass
-class CheckResult:
-    """Everything a check run produced.
-
-    Attributes
-    ----------
-    loaded : LoadedProject
-    packs : list of str
-        The rule packs used (built-in names or files).
-    rules : list of Rule
-        The rules evaluated (after disabling and tolerance overrides).
-    evaluation : Evaluation
-    targets : list of TargetRow
-    started : datetime
-        When the run started (local time, with its offset).
-    terrain : pandas.DataFrame, optional
-        Per township: elevation and slope statistics from the project's DEM
-        (:func:`terrain_by_township`).
-    """
-
-    loaded: LoadedProject
-    packs: list[str]
-    rules: list[Rule]
-    evaluation: Evaluation
-    targets: list[TargetRow]
-    started: datetime
-    terrain: pd.DataFrame | None = None
-
-    @property
-    def conflicts(self) -> gpd.GeoDataFrame:
-        """The conflict rows."""
-        return self.evaluation.conflicts
-
-
 def _areas(area_m2: float) -> dict[str, float]:
+    """An area (m²) in m², 亩 and 公顷, rounded as ``report.json`` holds them."""
     return {
         "area_m2": round(float(area_m2), 2),
         "area_mu": round(float(m2_to_mu(area_m2)), 2),
@@ -99,7 +66,7 @@ def _group(conflicts: pd.DataFrame, keys: list[str]) -> list[dict[str, Any]]:
 
 
 def rule_rows(results: list[RuleResult]) -> list[dict[str, Any]]:
-    """One row per rule: its definition, how it went, its totals and slivers."""
+    """One row per rule: its definition, how it went, its totals (m², 亩, 公顷) and slivers."""
     rows = []
     for r in results:
         rule = r.rule
@@ -115,10 +82,10 @@ def rule_rows(results: list[RuleResult]) -> list[dict[str, Any]]:
                 "right": rule.right.describe() if rule.right else None,
                 "layers": [s.describe() for s in rule.layers],
                 "region": rule.region.describe() if rule.region else None,
-                "distance_m": rule.distance_m,
-                "raster": rule.raster,
-                "measure": rule.measure,
-                "threshold": rule.threshold,
+                "distance_m": rule.params.get("distance_m"),
+                "raster": rule.params.get("raster"),
+                "measure": rule.params.get("measure"),
+                "threshold": rule.params.get("threshold"),
                 "min_area_m2": rule.min_area_m2,
                 "citation": {
                     "document": rule.citation.document,
@@ -172,6 +139,7 @@ def summary(result: CheckResult) -> dict[str, Any]:
 
 
 def _terrain_rows(terrain: pd.DataFrame | None) -> list[dict[str, Any]]:
+    """Elevations (m) and slopes (°) to two decimals, the steep share to four; NaN → None."""
     if terrain is None:
         return []
     rounded = terrain.round(
@@ -187,40 +155,6 @@ def _terrain_rows(terrain: pd.DataFrame | None) -> list[dict[str, Any]]:
     ]
 
 
-def terrain_by_township(
-    loaded: LoadedProject, derived: DerivedRasters | None = None
-) -> pd.DataFrame | None:
-    """Elevation (m) and slope (°) statistics per township from the project's ``dem``.
-
-    Cells are weighted by the fraction of them inside the township
-    (:func:`geo.zonal.zonal_stats`). None when the project has no DEM or no
-    townships.
-    """
-    dem = loaded.project.rasters.get("dem")
-    if dem is None or "townships" not in loaded.layers:
-        return None
-    info = dem.info()
-    towns = loaded.frame("townships")
-    elevation = zonal_stats(info, towns, measure="elevation", stats=("mean", "min", "max"))
-    slope = zonal_stats(
-        info, towns, measure="slope", stats=("mean", "p50"), threshold=25, derived=derived
-    )
-    table = pd.DataFrame(
-        {
-            "county": towns["county"].astype(str).to_numpy(),
-            "township": towns["name"].astype(str).to_numpy(),
-            "function_type": towns["function_type"].astype(str).to_numpy(),
-            "elevation_mean": elevation["mean"].to_numpy(),
-            "elevation_min": elevation["min"].to_numpy(),
-            "elevation_max": elevation["max"].to_numpy(),
-            "slope_mean": slope["mean"].to_numpy(),
-            "slope_p50": slope["p50"].to_numpy(),
-            "slope_share_above_25": slope["share_above"].to_numpy(),
-        }
-    )
-    return table.sort_values(["county", "township"]).reset_index(drop=True)
-
-
 def conflict_records(conflicts: gpd.GeoDataFrame) -> list[dict[str, Any]]:
     """The conflict rows without geometry, JSON-ready (NaN → None, areas rounded)."""
     table = pd.DataFrame(conflicts.drop(columns="geometry"))[list(CONFLICT_COLUMNS)]
@@ -229,27 +163,29 @@ def conflict_records(conflicts: gpd.GeoDataFrame) -> list[dict[str, Any]]:
     return table.to_dict(orient="records")
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
-    for file in files:
-        with file.open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-    return digest.hexdigest()
-
-
 def inputs(loaded: LoadedProject) -> dict[str, Any]:
-    """What the run read: the project file, each layer's source with its hash, and the inventory."""
+    """What the run read: the project file and layer sources with their SHA-256, the inventory."""
     project = loaded.project
-    files = {spec.path for spec in project.layers.values()}
+    digests = {layer.spec.path: layer.sha256 for layer in loaded.layers.values()}
     return {
         "project_file": str(project.path),
-        "project_sha256": _sha256(project.path),
+        "project_sha256": loaded.project_sha256,
         "working_crs": loaded.crs.to_string(),
-        "files": [
-            {"path": str(path), "sha256": _sha256(path) if path.exists() else None}
-            for path in sorted(files)
-        ],
+        "files": [{"path": str(path), "sha256": digests[path]} for path in sorted(digests)],
         "layers": inventory(loaded),
+    }
+
+
+def report_model(result: CheckResult) -> dict[str, Any]:
+    """The whole report as plain JSON-ready values, in a stable order (``report.json``)."""
+    project = result.loaded.project
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "geoplan", "version": tool_version()},
+        "run": {"started": result.started.isoformat(timespec="seconds")},
+        "project": {"name": project.name, "file": str(project.path)},
+        "rule_packs": list(result.packs),
+        "inputs": inputs(result.loaded),
+        "summary": summary(result),
+        "conflicts": conflict_records(result.conflicts),
     }

@@ -1,0 +1,86 @@
+"""Selections: the features of one rule side, its layer kind filtered by its ``where``.
+
+A :class:`Selection` is what a relation's breach function takes for each side
+(:mod:`analysis.relations`): a frame in the working CRS with ``layer_kind``,
+``id``, ``name`` and ``source_fid``, and its geometries cut and indexed once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geoplan.analysis.pieces import Indexed
+from geoplan.analysis.rules import Side
+from geoplan.layers.catalog import KINDS
+from geoplan.layers.loader import LoadedProject
+
+
+class RuleSkipped(Exception):
+    """A rule cannot be evaluated on this project (missing layer, field or raster)."""
+
+
+@dataclass
+class Selection:
+    """The features of one rule side.
+
+    Attributes
+    ----------
+    frame : geopandas.GeoDataFrame
+        ``layer_kind``, ``id``, ``name``, ``source_fid`` and the geometry,
+        with a 0-based index.
+    geoms : Indexed
+        Its geometries, cut and indexed on first use.
+    """
+
+    frame: gpd.GeoDataFrame
+    geoms: Indexed
+
+    @classmethod
+    def of(cls, frame: gpd.GeoDataFrame) -> Selection:
+        """Wrap a frame."""
+        return cls(frame, Indexed(frame.geometry.values))
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+
+def select(loaded: LoadedProject, side: Side) -> Selection:
+    """The features of one rule side: its layer kind, filtered by its ``where``.
+
+    Parameters
+    ----------
+    loaded : LoadedProject
+    side : Side
+
+    Returns
+    -------
+    Selection
+
+    Raises
+    ------
+    RuleSkipped
+        The project has no such layer, or the layer lacks a filter field.
+    """
+    if side.kind not in loaded.layers:
+        raise RuleSkipped(f"the project has no {side.kind} layer ({KINDS[side.kind].title})")
+    frame = loaded.frame(side.kind)
+    mask = np.ones(len(frame), dtype=bool)
+    for name, wanted in side.filters.items():
+        if name not in frame or frame[name].isna().all():
+            raise RuleSkipped(f"{side.kind} has no values for field {name!r}")
+        values = wanted if isinstance(wanted, list) else [wanted]
+        mask &= frame[name].isin(values).to_numpy()
+    chosen = frame.loc[mask]
+    out = pd.DataFrame(
+        {
+            "layer_kind": side.kind,
+            "id": chosen["id"].fillna("").astype(str).to_numpy(),
+            "name": chosen["name"].fillna("").astype(str).to_numpy() if "name" in chosen else "",
+            "source_fid": chosen["source_fid"].to_numpy(),
+        }
+    )
+    return Selection.of(gpd.GeoDataFrame(out, geometry=chosen.geometry.to_numpy(), crs=frame.crs))
