@@ -14,11 +14,30 @@ A rule pack is a TOML file::
     right = { kind = "permanent_farmland" }
     severity = "prohibited"
     min_area_m2 = 200
-    citation = { document = "《关于在国土空间规划中统筹划定落实三条控制线的指导意见》",
-                 article = "二、（四）", basis = "text" }
+
+    [rules.citation]
+    document = "《关于在国土空间规划中统筹划定落实三条控制线的指导意见》"
+    article = "一、（二）"
+    date = "2019-11-01"
+    quote = "……做到不交叉不重叠不冲突。"
+    quote_confirmed = true
+    checked_at = ["https://…"]
+    basis = "text"
+
+    [rules.remedy]
+    text = "调出并补划，或调整生态保护红线边界。"
+    basis = "practice"
 
 The relations, the sides each takes and their parameters are the entries of
 :mod:`analysis.relations`; a rule is checked against its relation's entry.
+The citation and remedy tables are described in :mod:`analysis.citations`;
+a pack is validated on load (unknown keys, missing citation parts, a
+confirmed quote without its source are refused). ``title_en`` is optional.
+
+A side's ``where`` maps a field to a value or a list of values (any of). The
+value ``""`` matches a feature whose field is null or empty, and every
+feature of a layer that lacks the field or has no values in it: ``zone = ["",
+"核心区"]`` keeps features whose zone is unknown or 核心区.
 """
 
 from __future__ import annotations
@@ -31,8 +50,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from geoplan.analysis.citations import Citation, Remedy, RuleError, parse_citation, parse_remedy
 from geoplan.analysis.relations import Relation, registry
-from geoplan.geo.errors import GeoplanError
 from geoplan.layers.catalog import KINDS
 from geoplan.layers.vocabulary import SEVERITIES
 
@@ -56,14 +75,11 @@ _RULE_KEYS = {
     "severity",
     "min_area_m2",
     "citation",
+    "remedy",
     "note",
 }
 _SIDE_KEYS = {"kind", "where"}
-_CITATION_KEYS = {"document", "issuer", "number", "date", "article", "quote", "basis"}
-
-
-class RuleError(GeoplanError, ValueError):
-    """A rule pack is malformed."""
+_PACK_KEYS = {"name", "title", "title_en", "description"}
 
 
 @dataclass(frozen=True)
@@ -89,25 +105,6 @@ class Side:
 
 
 @dataclass(frozen=True)
-class Citation:
-    """Where a rule comes from."""
-
-    document: str
-    article: str = ""
-    issuer: str = ""
-    number: str = ""
-    date: str = ""
-    quote: str = ""
-    basis: str = "text"  # "text": the rule is in the text; "practice": established practice
-
-    def short(self) -> str:
-        """Document and article on one line, e.g. ``《长江保护法》第二十六条``."""
-        parts = [self.document + (f"（{self.number}）" if self.number else ""), self.article]
-        text = " ".join(p for p in parts if p)
-        return text + ("（实践做法）" if self.basis == "practice" else "")
-
-
-@dataclass(frozen=True)
 class Rule:
     """One planning rule.
 
@@ -117,10 +114,11 @@ class Rule:
 
     id: str
     title: str
-    title_en: str
     relation: str
     severity: str
     citation: Citation
+    title_en: str = ""
+    remedy: Remedy | None = None
     left: Side | None = None
     right: Side | None = None
     layers: tuple[Side, ...] = ()
@@ -147,10 +145,11 @@ class Rule:
 
 @dataclass(frozen=True)
 class RulePack:
-    """A named list of rules."""
+    """A named list of rules, with the pack's title."""
 
     name: str
     rules: tuple[Rule, ...]
+    title: str = ""
 
 
 def _side(value: Any, at: str) -> Side:
@@ -189,7 +188,7 @@ def _rule(raw: Any, pack: str, source: str, index: int) -> Rule:
     extra = set(raw) - _RULE_KEYS - params
     if extra:
         raise RuleError(f"{at}: unknown field {sorted(extra)[0]!r}")
-    for key in ("title", "title_en", "relation", "severity", "citation"):
+    for key in ("title", "relation", "severity", "citation"):
         if key not in raw:
             raise RuleError(f"{at}: missing field {key!r}")
     relation = raw["relation"]
@@ -198,15 +197,8 @@ def _rule(raw: Any, pack: str, source: str, index: int) -> Rule:
     severity = raw["severity"]
     if severity not in SEVERITIES:
         raise RuleError(f"{at}: severity {severity!r} is not one of {', '.join(SEVERITIES)}")
-
-    citation = raw["citation"]
-    if not isinstance(citation, dict) or not citation.get("document"):
-        raise RuleError(f"{at}: citation needs at least a 'document'")
-    extra = set(citation) - _CITATION_KEYS
-    if extra:
-        raise RuleError(f"{at}: citation has unknown field {sorted(extra)[0]!r}")
-    if citation.get("basis", "text") not in ("text", "practice"):
-        raise RuleError(f"{at}: citation.basis must be 'text' or 'practice'")
+    citation = parse_citation(raw["citation"], at)
+    remedy = parse_remedy(raw["remedy"], at) if "remedy" in raw else None
     sides = _sides(raw, relations[relation], at)
     params = _params(raw, relations[relation], at)
     min_area = raw.get("min_area_m2", DEFAULT_MIN_AREA_M2)
@@ -216,10 +208,11 @@ def _rule(raw: Any, pack: str, source: str, index: int) -> Rule:
     return Rule(
         id=rid,
         title=str(raw["title"]),
-        title_en=str(raw["title_en"]),
+        title_en=str(raw.get("title_en", "")),
         relation=relation,
         severity=severity,
-        citation=Citation(**{k: str(v) for k, v in citation.items()}),
+        citation=citation,
+        remedy=remedy,
         min_area_m2=float(min_area),
         params=params,
         note=str(raw.get("note", "")),
@@ -264,7 +257,13 @@ def parse_pack(text: str, source: str) -> RulePack:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise RuleError(f"{source}: not a valid TOML file ({exc})") from None
+    extra = set(data) - {"pack", "rules"}
+    if extra:
+        raise RuleError(f"{source}: unknown table {sorted(extra)[0]!r}")
     meta = data.get("pack", {})
+    extra = set(meta) - _PACK_KEYS if isinstance(meta, dict) else {"pack"}
+    if extra:
+        raise RuleError(f"{source}: [pack] has unknown key {sorted(extra)[0]!r}")
     name = str(meta.get("name", Path(source).stem))
     rules_raw = data.get("rules")
     if not isinstance(rules_raw, list) or not rules_raw:
@@ -275,7 +274,7 @@ def parse_pack(text: str, source: str) -> RulePack:
         if rule.id in seen:
             raise RuleError(f"{source}: rule id {rule.id!r} appears twice")
         seen.add(rule.id)
-    return RulePack(name=name, rules=rules)
+    return RulePack(name=name, rules=rules, title=str(meta.get("title", "")))
 
 
 def builtin_packs() -> list[str]:

@@ -63,17 +63,26 @@ def select(loaded: LoadedProject, side: Side) -> Selection:
     Raises
     ------
     RuleSkipped
-        The project has no such layer, or the layer lacks a filter field.
+        The project has no such layer, or the layer lacks a filter field
+        (unless the filter asks for ``""``, unknown values: then every
+        feature matches it).
     """
     if side.kind not in loaded.layers:
         raise RuleSkipped(f"the project has no {side.kind} layer ({KINDS[side.kind].title})")
     frame = loaded.frame(side.kind)
     mask = np.ones(len(frame), dtype=bool)
     for name, wanted in side.filters.items():
-        if name not in frame or frame[name].isna().all():
-            raise RuleSkipped(f"{side.kind} has no values for field {name!r}")
         values = wanted if isinstance(wanted, list) else [wanted]
-        mask &= frame[name].isin(values).to_numpy()
+        unknown_wanted = "" in values
+        if name not in frame or frame[name].isna().all():
+            if unknown_wanted:
+                continue  # every value is unknown, and "" asks for unknown values
+            raise RuleSkipped(f"{side.kind} has no values for field {name!r}")
+        column = frame[name]
+        matched = column.isin(values)
+        if unknown_wanted:
+            matched |= column.isna() | (column.astype(str).str.strip() == "")
+        mask &= matched.to_numpy()
     chosen = frame.loc[mask]
     out = pd.DataFrame(
         {

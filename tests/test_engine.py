@@ -205,7 +205,8 @@ def test_tiling_finds_gaps_double_cover_and_spill(tmp_path):
     pack = (
         '[[rules]]\nid = "T"\ntitle = "三区"\ntitle_en = "zones"\n'
         'relation = "must_tile"\nlayers = ["zone_urban", "zone_agricultural", "zone_ecological"]\n'
-        'region = "counties"\nseverity = "prohibited"\ncitation = { document = "《测试》" }\n'
+        'region = "counties"\nseverity = "prohibited"\n'
+        'citation = { document = "《测试》", article = "第一条" }\n'
     )
     conflicts = run_rules(project, pack).conflicts
     area = conflicts.groupby("detail")["area_m2"].sum()

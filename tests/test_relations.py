@@ -36,7 +36,7 @@ def _pack(relation: str, *, leave_out: str = "", **values) -> str:
         'title_en = "test"',
         f'relation = "{relation}"',
         'severity = "notice"',
-        'citation = { document = "《测试》" }',
+        'citation = { document = "《测试》", article = "第一条" }',
         *(f"{key} = {value}" for key, value in given.items()),
     ]
     return "\n".join(body) + "\n"

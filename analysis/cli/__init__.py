@@ -57,12 +57,14 @@ def _register() -> None:
         kinds_cmd,
         layers_cmd,
         map_cmd,
+        rules_cmd,
         site_cmd,
         zonal_cmd,
     )
 
     cli.add_command(layers_cmd.layers)
     cli.add_command(kinds_cmd.kinds_command)
+    cli.add_command(rules_cmd.rules_command)
     cli.add_command(check_cmd.check)
     cli.add_command(demo_cmd.demo)
     cli.add_command(site_cmd.site)

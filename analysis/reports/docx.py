@@ -23,6 +23,7 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 
+from geoplan.analysis.citations import shown_quote
 from geoplan.analysis.reports.format import display_width, fmt
 from geoplan.analysis.reports.tables import (
     Table,
@@ -175,8 +176,10 @@ def render_docx(report: Mapping[str, Any], *, overview_png: bytes | None) -> byt
             f"{rule['title']}（{SEVERITY_TITLES.get(rule['severity'], rule['severity'])}）："
             f"{citation['text']}"
         )
-        if citation.get("quote"):
-            text += f"——“{citation['quote']}”"
+        quote = shown_quote(citation["quote"], citation["quote_confirmed"])
+        text += f"——“{quote}”" if citation["quote_confirmed"] else f"——{quote}"
+        if rule["remedy"]:
+            text += f"；处置建议：{rule['remedy']['text']}"
         if rule["status"] != "evaluated":
             text += f"（未检查：{rule['skipped_reason']}）"
         document.add_paragraph(text, style="List Bullet")

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from geoplan.analysis.citations import shown_quote
 from geoplan.analysis.reports.format import number
 from geoplan.layers.vocabulary import SEVERITY_TITLES, UNIT_LABELS, kind_title
 
@@ -121,7 +122,10 @@ def severity_table(report: Mapping[str, Any]) -> Table:
 
 
 def rule_table(report: Mapping[str, Any]) -> Table:
-    """Every rule: severity, conflicts, areas, slivers dropped, citation, status."""
+    """Every rule: severity, conflicts, areas, slivers dropped, citation, quote, remedy, status.
+
+    An unconfirmed quote is shown as 「原文待核」, never as wording.
+    """
     rows = []
     for r in report["summary"]["by_rule"]:
         evaluated = r["status"] == "evaluated"
@@ -133,6 +137,8 @@ def rule_table(report: Mapping[str, Any]) -> Table:
                 "severity": _severity(r["severity"]),
                 **{k: v if evaluated else None for k, v in counted.items()},
                 "citation": r["citation"]["text"],
+                "quote": shown_quote(r["citation"]["quote"], r["citation"]["quote_confirmed"]),
+                "remedy": r["remedy"]["text"] if r["remedy"] else "",
                 "status": "已检查" if evaluated else f"未检查：{r['skipped_reason']}",
             }
         )
@@ -143,6 +149,8 @@ def rule_table(report: Mapping[str, Any]) -> Table:
         *_AREA_COLUMNS,
         Column("slivers", "碎片数", "int"),
         Column("citation", "依据"),
+        Column("quote", "原文"),
+        Column("remedy", "处置建议"),
         Column("status", "状态"),
     )
     return Table("rules", "按规则", columns, rows)
