@@ -251,6 +251,16 @@ KINDS: dict[str, LayerKind] = {
             "polygon",
             fields=(FieldSpec("name", "str", ("MC", "WKKMC", "NAME", "名称"), "尾矿库名称"),),
         ),
+        LayerKind(
+            "construction",
+            "规划建设项目",
+            "planned construction (any construction layer a project names)",
+            "polygon",
+            fields=(
+                FieldSpec("name", "str", ("XMMC", "项目名称", "MC", "NAME", "名称"), "项目名称"),
+                FieldSpec("kind", "str", ("XMLX", "项目类型", "LX", "KIND"), "项目类型"),
+            ),
+        ),
     )
 }
 

@@ -65,6 +65,7 @@ LAYER_STYLES: dict[str, Style] = {
     "protected_areas": Style("#00665e", "#35978f", 1.5, 0.15, dash="6 4"),
     "water_source_protection": Style("#2166ac", "#92c5de", 1.2, 0.35, dash="2 3"),
     "tailings": Style("#8c510a", "#bf812d", 1.2, 0.6),
+    "construction": Style("#7f2704", "#fdae6b", 1.2, 0.5),
     "urban_boundary": Style("#8e24aa", None, 2.5),
     "parks": Style("#8c510a", "#d8b365", 1.5, 0.6),
     "rivers": Style("#3182bd", weight=2.0, opacity=0.9),

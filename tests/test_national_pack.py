@@ -14,7 +14,8 @@ import pytest
 import shapely
 from click.testing import CliRunner
 
-from engine_cases import rule
+import geoplan
+from engine_cases import box, geod_area, rule, write_project
 from geoplan.analysis.citations import UNCONFIRMED_QUOTE
 from geoplan.analysis.cli import cli
 from geoplan.analysis.rules import RuleError, Side, load_pack, parse_pack
@@ -197,3 +198,34 @@ def test_the_new_rules_find_their_planted_conflicts():
         if row.right_id:
             hits = hits[hits["right_id"] == row.right_id]
         assert len(hits), (row.case, row.left_id, row.right_id)
+
+
+def test_any_construction_layer_is_checked_against_farmland_and_the_red_line(tmp_path):
+    """土地管理法 第三十五条 and 142号 一、（一） apply to a project's own construction layer."""
+    redline, farmland = box(0, 0, 1000, 1000), box(2000, 0, 3000, 1000)
+    project = write_project(
+        tmp_path,
+        {
+            "ecological_redline": [redline],
+            "permanent_farmland": [farmland],
+            "construction": [box(500, 0, 2500, 500)],
+        },
+    )
+    result = geoplan.check_project(project)
+    status = {r.rule.id: r.status for r in result.evaluation.results}
+    assert status["construction-outside-farmland"] == "evaluated"
+    assert status["construction-outside-redline"] == "evaluated"
+    conflicts = result.conflicts.groupby("rule_id")["area_m2"].sum()
+    expected = {
+        "construction-outside-farmland": geod_area(box(2000, 0, 2500, 500)),
+        "construction-outside-redline": geod_area(box(500, 0, 1000, 500)),
+    }
+    for rule_id, area in expected.items():
+        assert conflicts[rule_id] == pytest.approx(area, rel=1e-6)
+
+
+def test_without_a_construction_layer_its_rules_are_skipped_not_passed():
+    result = geoplan.check_project(geoplan.DEMO_PROJECT)
+    skipped = {r.rule.id: r.reason for r in result.evaluation.results if r.status == "skipped"}
+    assert {"construction-outside-farmland", "construction-outside-redline"} <= set(skipped)
+    assert "construction" in skipped["construction-outside-farmland"]
