@@ -11,6 +11,7 @@ import geopandas as gpd
 import pandas as pd
 
 from geoplan.analysis.engine import Evaluation
+from geoplan.analysis.land_classes import LandClasses
 from geoplan.analysis.reports.model import report_model
 from geoplan.analysis.rules import Rule
 from geoplan.analysis.targets import TargetRow
@@ -32,9 +33,17 @@ class CheckResult:
     targets : list of TargetRow
     started : datetime
         When the run started (local time, with its offset).
+    finished : datetime
+        When the evaluation (rules, terrain, targets) ended, before any
+        output was written (local time, with its offset).
     terrain : pandas.DataFrame, optional
         Per township: elevation (m) and slope (°) statistics from the
         project's DEM (:func:`analysis.township_terrain.terrain_by_township`).
+    fail_on : str
+        The severity from which the verdict is ``fail`` (``CheckOptions.fail_on``).
+    land_classes : LandClasses, optional
+        The land classes the occupation conflicts take, gross and net
+        (:func:`analysis.land_classes.land_class_breakdown`).
     """
 
     loaded: LoadedProject
@@ -43,7 +52,10 @@ class CheckResult:
     evaluation: Evaluation
     targets: list[TargetRow]
     started: datetime
+    finished: datetime
     terrain: pd.DataFrame | None = None
+    fail_on: str = "prohibited"
+    land_classes: LandClasses | None = None
 
     @property
     def conflicts(self) -> gpd.GeoDataFrame:

@@ -2,8 +2,9 @@
 
 Each row carries both features' kinds, ids and names, the township (county,
 function type) its piece lies in, the ellipsoidal area in m², 亩 and 公顷,
-the rule and its citation, and an id made from the rule and the row's key
-(same input, same id).
+the share of each feature the piece takes, a point on the piece in CGCS2000
+and in the working CRS, the rule and its citation, and an id made from the
+rule and the row's key (same input, same id).
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ import hashlib
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from pyproj import CRS
+import shapely
+from pyproj import CRS, Transformer
 
 from geoplan.analysis.attribution import Units, split_by_unit
 from geoplan.analysis.breaches import Breaches
@@ -39,13 +41,57 @@ CONFLICT_COLUMNS = (
     "area_m2",
     "area_mu",
     "area_ha",
+    "left_share_pct",
+    "right_share_pct",
     "distance_m",
     "county",
     "township",
     "function_type",
+    "centre_lon",
+    "centre_lat",
+    "centre_x",
+    "centre_y",
     "citation",
     "pack",
 )
+#: Chinese display name of each column (the field aliases of ``conflicts.gpkg``
+#: and the exports).
+CONFLICT_ALIASES = {
+    "conflict_id": "冲突编号",
+    "rule_id": "规则编号",
+    "rule_title": "规则",
+    "rule_title_en": "规则（英文）",
+    "severity": "严重程度",
+    "relation": "关系",
+    "detail": "情形",
+    "left_kind": "左图层类型",
+    "left_id": "左要素编号",
+    "left_name": "左要素名称",
+    "right_kind": "右图层类型",
+    "right_id": "右要素编号",
+    "right_name": "右要素名称",
+    "area_m2": "面积（平方米）",
+    "area_mu": "面积（亩）",
+    "area_ha": "面积（公顷）",
+    "left_share_pct": "占左要素面积（%）",
+    "right_share_pct": "占右要素面积（%）",
+    "distance_m": "距离（米）",
+    "county": "县",
+    "township": "乡镇",
+    "function_type": "乡镇级主体功能区",
+    "centre_lon": "中心经度（CGCS2000，度）",
+    "centre_lat": "中心纬度（CGCS2000，度）",
+    "centre_x": "中心横坐标（米）",
+    "centre_y": "中心纵坐标（米）",
+    "citation": "依据",
+    "pack": "规则包",
+}
+#: Breach details whose piece lies in the right feature too (so it takes a
+#: share of it); other pieces lie outside it (``outside``), near it
+#: (``within_distance``) or in a raster's zone (``exceeds``), or there is no
+#: right feature (``gap``, ``outside_region``).
+_IN_RIGHT = frozenset({"overlap", "double_cover"})
+_CGCS2000 = CRS.from_epsg(4490)
 
 
 def _conflict_id(rule_id: str, key: pd.DataFrame) -> np.ndarray:
@@ -81,6 +127,50 @@ def _side_columns(frame: gpd.GeoDataFrame | None, index: np.ndarray, prefix: str
     )
 
 
+def _share_pct(
+    frame: gpd.GeoDataFrame | None, index: np.ndarray, area: np.ndarray, crs: CRS
+) -> np.ndarray:
+    """Each piece's area as a percentage of its feature's ellipsoidal area; NaN without one."""
+    share = np.full(index.size, np.nan)
+    if frame is None or not index.size:
+        return share
+    has = index >= 0
+    features, where = np.unique(index[has], return_inverse=True)
+    whole = ellipsoidal_area(frame.geometry.values[features], crs)[where]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share[has] = np.where(whole > 0, 100.0 * area[has] / whole, np.nan)
+    return np.round(share, 4)
+
+
+def centre_columns(geoms: np.ndarray, crs: CRS) -> dict[str, np.ndarray]:
+    """A point on each geometry's surface, in CGCS2000 and in ``crs``.
+
+    Parameters
+    ----------
+    geoms : numpy.ndarray of shapely geometries
+        In ``crs``.
+    crs : pyproj.CRS
+        Working CRS (metres).
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        ``centre_lon``, ``centre_lat`` (EPSG:4490, degrees, 6 decimals) and
+        ``centre_x``, ``centre_y`` (``crs``, metres, 2 decimals) of
+        :func:`shapely.point_on_surface`, which lies inside the geometry even
+        where its centroid would not.
+    """
+    points = shapely.point_on_surface(np.asarray(geoms, dtype=object))
+    x, y = shapely.get_x(points), shapely.get_y(points)
+    lon, lat = Transformer.from_crs(crs, _CGCS2000, always_xy=True).transform(x, y)
+    return {
+        "centre_lon": np.round(lon, 6),
+        "centre_lat": np.round(lat, 6),
+        "centre_x": np.round(x, 2),
+        "centre_y": np.round(y, 2),
+    }
+
+
 def conflict_rows(
     rule: Rule, breaches: Breaches, units: Units | None, crs: CRS
 ) -> gpd.GeoDataFrame:
@@ -100,7 +190,11 @@ def conflict_rows(
     -------
     geopandas.GeoDataFrame
         Columns :data:`CONFLICT_COLUMNS` and the geometry, sorted by the
-        features' ids and the township.
+        features' ids and the township. ``left_share_pct`` is the piece's
+        area as a percentage of its left feature's; ``right_share_pct`` of its
+        right feature's where the piece lies in it (details in
+        :data:`_IN_RIGHT`), else NaN, as both are where the side has no
+        feature or a feature without area (a line).
     """
     if units is not None and len(breaches):
         row, unit, geoms = split_by_unit(breaches.geoms, units)
@@ -123,6 +217,12 @@ def conflict_rows(
     table["area_m2"] = area
     table["area_mu"] = m2_to_mu(area)
     table["area_ha"] = m2_to_ha(area)
+    table["left_share_pct"] = _share_pct(breaches.left, breaches.li[row], area, crs)
+    in_right = np.isin(table["detail"].to_numpy(), list(_IN_RIGHT))
+    right_index = np.where(in_right, breaches.ri[row], -1)
+    table["right_share_pct"] = _share_pct(breaches.right, right_index, area, crs)
+    for column, values in centre_columns(geoms, crs).items():
+        table[column] = values
     key_columns = [
         "detail",
         "left_kind",

@@ -4,7 +4,9 @@ A grid over the region in the working CRS; each conflict is intersected
 with the cells it touches (one bulk STRtree query, vectorised
 intersections) and its area added to its severity's band. Areas are planar
 in the working Gauss-Krüger CRS (within 0.2 % of ellipsoidal across
-Bazhong), which is what a density map needs.
+Bazhong), which is what a density map needs. With the default 1 km cell a
+value is m² of conflict per km²; conflicts that overlap (two rules on one
+patch) each add their area, so a cell can exceed 1,000,000.
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ from geoplan.analysis.prepare import Prepared
 from geoplan.analysis.relations import Sides, registry
 from geoplan.analysis.rules import Rule, RuleError, Side
 from geoplan.analysis.selection import RuleSkipped, Selection, select
-from geoplan.analysis.slivers import Slivers, drop_slivers
+from geoplan.analysis.slivers import Slivers, drop_cut_slivers, drop_slivers
 from geoplan.layers.loader import LoadedProject
 
 logger = logging.getLogger(__name__)
@@ -42,7 +42,9 @@ class RuleResult:
     rule : Rule
     status : {"evaluated", "skipped"}
     reason : str
-        Why it was skipped.
+        Why it was skipped (English).
+    reason_zh : str
+        The same in Chinese (the documents and the terminal show this).
     conflicts : int
         Conflict rows (after the split by township).
     area_m2 : float
@@ -59,6 +61,7 @@ class RuleResult:
     rule: Rule
     status: str
     reason: str = ""
+    reason_zh: str = ""
     conflicts: int = 0
     area_m2: float = 0.0
     slivers: Slivers = field(default_factory=Slivers)
@@ -170,10 +173,11 @@ def evaluate(
             if strict:
                 raise RuleError(f"rule {rule.id}: {exc}") from None
             logger.warning("rule %s skipped: %s", rule.id, exc)
-            results.append(RuleResult(rule, "skipped", reason=str(exc)))
+            results.append(RuleResult(rule, "skipped", reason=str(exc), reason_zh=exc.reason_zh))
             continue
         kept, slivers = drop_slivers(breaches, rule.min_area_m2, loaded.crs)
-        rows = conflict_rows(rule, kept, units, loaded.crs)
+        rows, cut = drop_cut_slivers(conflict_rows(rule, kept, units, loaded.crs), rule.min_area_m2)
+        slivers += cut
         frames.append(rows)
         results.append(
             RuleResult(

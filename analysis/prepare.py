@@ -26,13 +26,13 @@ class Prepared:
     ----------
     inputs : dict of str to object
         What the relation's ``prepare`` gave (a raster's threshold zone).
-    skipped : dict of str to str
+    skipped : dict of str to RuleSkipped
         Why a rule could not be prepared (no such raster); the engine skips
         it with that reason.
     """
 
     inputs: dict[str, Any] = field(default_factory=dict)
-    skipped: dict[str, str] = field(default_factory=dict)
+    skipped: dict[str, RuleSkipped] = field(default_factory=dict)
 
     def of(self, rule: Rule) -> Any:
         """What was prepared for ``rule``.
@@ -45,7 +45,8 @@ class Prepared:
             It was never prepared (:func:`prepare_inputs` was not given it).
         """
         if rule.id in self.skipped:
-            raise RuleSkipped(self.skipped[rule.id])
+            reason = self.skipped[rule.id]
+            raise RuleSkipped(str(reason), reason.reason_zh)
         if rule.id not in self.inputs:
             raise ValueError(f"rule {rule.id}: its inputs were not prepared (prepare_inputs)")
         return self.inputs[rule.id]
@@ -83,5 +84,5 @@ def prepare_inputs(
         try:
             prepared.inputs[rule.id] = prepare(loaded, rule, rasters)
         except RuleSkipped as exc:
-            prepared.skipped[rule.id] = str(exc)
+            prepared.skipped[rule.id] = exc
     return prepared

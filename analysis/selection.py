@@ -20,7 +20,19 @@ from geoplan.layers.loader import LoadedProject
 
 
 class RuleSkipped(Exception):
-    """A rule cannot be evaluated on this project (missing layer, field or raster)."""
+    """A rule cannot be evaluated on this project (missing layer, field or raster).
+
+    Parameters
+    ----------
+    reason : str
+        Why, in English (the exception's message, logs and ``*_en`` fields).
+    reason_zh : str
+        The same in Chinese, for the documents and the terminal summary.
+    """
+
+    def __init__(self, reason: str, reason_zh: str) -> None:
+        super().__init__(reason)
+        self.reason_zh = reason_zh
 
 
 @dataclass
@@ -65,19 +77,27 @@ def select(loaded: LoadedProject, side: Side) -> Selection:
     RuleSkipped
         The project has no such layer, or the layer lacks a filter field
         (unless the filter asks for ``""``, unknown values: then every
-        feature matches it).
+        feature matches it). A layer without features has no feature to
+        match and is not skipped: the selection is empty.
     """
     if side.kind not in loaded.layers:
-        raise RuleSkipped(f"the project has no {side.kind} layer ({KINDS[side.kind].title})")
+        title = KINDS[side.kind].title
+        raise RuleSkipped(
+            f"the project has no {side.kind} layer ({title})",
+            f"项目没有{title}（{side.kind}）图层",
+        )
     frame = loaded.frame(side.kind)
     mask = np.ones(len(frame), dtype=bool)
     for name, wanted in side.filters.items():
         values = wanted if isinstance(wanted, list) else [wanted]
         unknown_wanted = "" in values
-        if name not in frame or frame[name].isna().all():
+        if name not in frame or (len(frame) > 0 and frame[name].isna().all()):
             if unknown_wanted:
                 continue  # every value is unknown, and "" asks for unknown values
-            raise RuleSkipped(f"{side.kind} has no values for field {name!r}")
+            raise RuleSkipped(
+                f"{side.kind} has no values for field {name!r}",
+                f"{KINDS[side.kind].title}（{side.kind}）图层的字段“{name}”没有值",
+            )
         column = frame[name]
         matched = column.isin(values)
         if unknown_wanted:

@@ -2,7 +2,9 @@
 
 No national threshold exists. Practice drops pieces under 200 m², or under
 1,000 m² and narrower than 5 m (digitising seams along shared edges); a rule
-sets its own ``min_area_m2`` and ``0`` keeps everything. Dropped pieces are
+sets its own ``min_area_m2`` and ``0`` keeps everything. The township split
+can cut a corner under 0.01 亩 off a kept breach: it is a sliver too
+(:func:`drop_cut_slivers`), not a 0.00 亩 conflict. Dropped pieces are
 counted, never hidden.
 """
 
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+import geopandas as gpd
 import numpy as np
 import shapely
 from pyproj import CRS
@@ -18,6 +21,10 @@ from geoplan.analysis.breaches import Breaches
 from geoplan.analysis.polygon_arrays import group_union
 from geoplan.analysis.rules import NARROW_MAX_AREA_M2, NARROW_WIDTH_M
 from geoplan.geo.area import ellipsoidal_area
+from geoplan.geo.units import SQUARE_METRES
+
+#: Rows the township split leaves under this (m², 0.01 亩) are slivers, not conflicts.
+CUT_SLIVER_M2 = 0.01 * SQUARE_METRES["mu"]
 
 
 @dataclass(frozen=True)
@@ -34,6 +41,9 @@ class Slivers:
 
     count: int = 0
     area_m2: float = 0.0
+
+    def __add__(self, other: Slivers) -> Slivers:
+        return Slivers(self.count + other.count, self.area_m2 + other.area_m2)
 
 
 def is_sliver(area_m2: np.ndarray, perimeter_m: np.ndarray, min_area_m2: float) -> np.ndarray:
@@ -97,3 +107,32 @@ def drop_slivers(breaches: Breaches, min_area_m2: float, crs: CRS) -> tuple[Brea
         distance_m=breaches.distance_m[rows],
     )
     return kept, Slivers(int(sliver.sum()), float(area[sliver].sum()))
+
+
+def drop_cut_slivers(
+    rows: gpd.GeoDataFrame, min_area_m2: float
+) -> tuple[gpd.GeoDataFrame, Slivers]:
+    """Remove the conflict rows the township split left under :data:`CUT_SLIVER_M2`.
+
+    A breach is kept only with every part of at least ``min_area_m2``, so a
+    row smaller than both can only be a corner the split cut off; a report
+    would show it as 0.00 亩.
+
+    Parameters
+    ----------
+    rows : geopandas.GeoDataFrame
+        Conflict rows (:func:`analysis.conflict_rows.conflict_rows`), ``area_m2`` in m².
+    min_area_m2 : float
+        The rule's tolerance (m²); ``0`` keeps every row.
+
+    Returns
+    -------
+    kept : geopandas.GeoDataFrame
+    slivers : Slivers
+        The rows dropped, counted as the rule's slivers.
+    """
+    small = rows["area_m2"].to_numpy() < min(CUT_SLIVER_M2, min_area_m2)
+    if not small.any():
+        return rows, Slivers()
+    dropped = Slivers(int(small.sum()), float(rows["area_m2"].to_numpy()[small].sum()))
+    return rows.loc[~small].reset_index(drop=True), dropped

@@ -1,12 +1,14 @@
-"""Map size and draw time: the demo and the city-scale benchmark set.
+"""Map size, draw time and heap: the demo and the city-scale benchmark sets.
 
 For each dataset the check runs in process, then ``map.html`` is built
 (timed) and opened three times in headless Chromium with the network off:
 "scripts" is navigation start to the end of the load event (Leaflet has
 built every layer), "drawn" adds the first painted frame after it (two
-animation frames). The medians are printed with the file size.
+animation frames), "heap" is the JavaScript heap in use then (DevTools
+``Runtime.getHeapUsage`` after a garbage collection). The medians are
+printed with the file size.
 
-    .venv/bin/python benchmarks/bench_map.py [--patches 300000] [--skip-city]
+    .venv/bin/python benchmarks/bench_map.py [--patches 300000 1000000] [--skip-city]
 """
 
 from __future__ import annotations
@@ -42,24 +44,26 @@ def measure(label: str, project: Path, browser, runs: int = 3) -> None:
         path = Path(folder) / "map.html"
         path.write_text(page, encoding="utf-8")
         size_mb = path.stat().st_size / 1e6
-        scripts, drawn = [], []
+        scripts, drawn, heap = [], [], []
         for _ in range(runs):
             load = open_page(browser, path)
             if load.requests or load.failed or load.console_errors:
                 raise SystemExit(f"{label}: the page reached for the network or failed: {load}")
             scripts.append(load.seconds)
             drawn.append(browser.execute_async_script(_FIRST_FRAME))
+            browser.execute_cdp_cmd("HeapProfiler.collectGarbage", {})
+            heap.append(browser.execute_cdp_cmd("Runtime.getHeapUsage", {})["usedSize"] / 1e6)
     features = sum(len(layer.frame) for layer in result.loaded.layers.values())
     print(
         f"{label:<8} {features:>9,} features {len(result.conflicts):>6,} conflicts | "
         f"build {build:5.1f} s | {size_mb:6.2f} MB | scripts {statistics.median(scripts):5.2f} s"
-        f" | drawn {statistics.median(drawn):5.2f} s"
+        f" | drawn {statistics.median(drawn):5.2f} s | heap {statistics.median(heap):6.1f} MB"
     )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--patches", type=int, default=300_000)
+    parser.add_argument("--patches", type=int, nargs="+", default=[300_000, 1_000_000])
     parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE)
     parser.add_argument("--skip-city", action="store_true")
     args = parser.parse_args()
@@ -67,7 +71,8 @@ def main() -> None:
     try:
         measure("demo", PROJECT_FILE, browser)
         if not args.skip_city:
-            measure("city", ensure_city(args.patches, args.cache), browser)
+            for patches in args.patches:
+                measure(f"city-{patches // 1000}k", ensure_city(patches, args.cache), browser)
     finally:
         browser.quit()
 

@@ -1,16 +1,106 @@
-"""SHA-256 of input files, recorded so a report names exactly the data it was made from."""
+"""SHA-256 of input files, recorded so a report names exactly the data it was made from.
+
+Hashing reads every byte, so it is done only when a report asks, and once per
+file and state: :func:`file_sha256` keeps the digest of each path under its
+size and modification time (every file's, for a folder), and a file that
+several layers read, or that a second report of the same run asks for, is
+read once.
+"""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 from pathlib import Path
 
 _BLOCK = 1 << 20  # bytes read at a time
 
+#: (file, size in bytes, modification time in ns) of every file at a path.
+Signature = tuple[tuple[str, int, int], ...]
+
+
+def _files(path: Path) -> list[Path]:
+    """The files at ``path``: itself, or every file under a folder (a FileGDB) in path order."""
+    return sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+
+
+def file_signature(path: str | os.PathLike) -> Signature | None:
+    """What :func:`file_sha256` keys its digests by; None when nothing is at ``path``.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+
+    Returns
+    -------
+    tuple of (str, int, int), or None
+        Per file (one, or each file of a folder in path order): its path,
+        size (bytes) and modification time (ns).
+    """
+    path = Path(path).absolute()
+    if not path.exists():
+        return None
+    stats = [(file, file.stat()) for file in _files(path)]
+    return tuple((str(file), stat.st_size, stat.st_mtime_ns) for file, stat in stats)
+
+
+def file_bytes(path: str | os.PathLike) -> int | None:
+    """The size of a file, or of every file in a folder (bytes); None when nothing is there."""
+    signature = file_signature(path)
+    return None if signature is None else sum(size for _, size, _ in signature)
+
+
+#: Files beside a source that GDAL reads with it, by the source's suffix.
+_SIDECARS = {
+    ".shp": (".shx", ".dbf", ".prj", ".cpg"),
+    ".tif": (".tif.aux.xml", ".tfw", ".tifw", ".wld"),
+    ".tiff": (".tiff.aux.xml", ".tfw", ".tiffw", ".wld"),
+}
+
+
+def source_files(path: str | os.PathLike) -> list[Path]:
+    """The files a data source consists of: itself and the sidecars GDAL reads with it.
+
+    A Shapefile is its ``.shp`` with ``.shx``, ``.dbf``, ``.prj`` and
+    ``.cpg``; a GeoTIFF its ``.tif`` with ``.aux.xml`` and world file; only
+    those that exist (any case of suffix), the source first. A folder (a
+    FileGDB) is itself: :func:`file_sha256` hashes the files in it.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     for name in ("a.shp", "a.DBF", "a.shx", "b.dbf"):
+    ...         _ = (Path(folder) / name).write_bytes(b"")
+    ...     [p.name for p in source_files(Path(folder) / "a.shp")]
+    ['a.shp', 'a.DBF', 'a.shx']
+    """
+    path = Path(path)
+    suffixes = _SIDECARS.get(path.suffix.lower())
+    if not suffixes or not path.parent.is_dir():
+        return [path]
+    stem = path.name[: -len(path.suffix)].lower()
+    wanted = {stem + suffix for suffix in suffixes}
+    beside = sorted(p for p in path.parent.iterdir() if p.name.lower() in wanted and p.is_file())
+    return [path, *beside]
+
+
+@functools.lru_cache(maxsize=4096)
+def _digest(signature: Signature) -> str:
+    digest = hashlib.sha256()
+    for file, _, _ in signature:
+        with open(file, "rb") as handle:
+            for block in iter(lambda: handle.read(_BLOCK), b""):
+                digest.update(block)
+    return digest.hexdigest()
+
 
 def file_sha256(path: str | os.PathLike) -> str | None:
     """The SHA-256 of a file, or of every file in a folder (a FileGDB) in path order.
+
+    Computed once per path, size and modification time (see the module);
+    :func:`cache_info` ``().misses`` counts the paths actually read.
 
     Parameters
     ----------
@@ -30,13 +120,11 @@ def file_sha256(path: str | os.PathLike) -> str | None:
     3
     ('ba7816bf8f01cfea', None)
     """
-    path = Path(path)
-    if not path.exists():
-        return None
-    digest = hashlib.sha256()
-    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
-    for file in files:
-        with file.open("rb") as handle:
-            for block in iter(lambda: handle.read(_BLOCK), b""):
-                digest.update(block)
-    return digest.hexdigest()
+    signature = file_signature(path)
+    return None if signature is None else _digest(signature)
+
+
+#: Hits and misses (= paths read) of :func:`file_sha256` (:func:`functools.lru_cache`).
+cache_info = _digest.cache_info
+#: Forget every digest (the next :func:`file_sha256` of each path reads it again).
+cache_clear = _digest.cache_clear

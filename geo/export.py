@@ -18,6 +18,9 @@
   is cut at a character boundary, a warning names the fields and rows, and
   the full values go to ``<layer>.long_text.csv`` keyed by feature id.
   The ``.cpg`` says the encoding: UTF-8 by default, GBK for older ArcGIS.
+- Field aliases (display names such as ``面积（亩）``) go into GeoPackage and
+  FileGDB (:mod:`geo.field_aliases`). A Shapefile has no place for them:
+  ``<layer>.fields.csv`` lists each field's alias beside its names.
 """
 
 from __future__ import annotations
@@ -149,7 +152,12 @@ def _csv_frame(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 
 def _shapefile_frame(
-    frame: gpd.GeoDataFrame, layer: str, encoding: str, folder: Path, exported: Exported
+    frame: gpd.GeoDataFrame,
+    layer: str,
+    encoding: str,
+    folder: Path,
+    exported: Exported,
+    aliases: Mapping[str, str],
 ) -> gpd.GeoDataFrame:
     frame = frame.copy()
     long_rows = []
@@ -181,8 +189,8 @@ def _shapefile_frame(
     frame = frame.rename(columns=names)
     _write_csv(
         folder / f"{layer}.fields.csv",
-        ["shapefile_field", "field"],
-        ((short, full) for full, short in names.items()),
+        ["shapefile_field", "field", "alias"],
+        ((short, full, aliases.get(full, "")) for full, short in names.items()),
     )
     exported.files.append(f"{layer}.fields.csv")
     renamed = [full for full, short in names.items() if full != short]
@@ -206,6 +214,7 @@ def export_layers(
     crs: CRS | str | None = None,
     encoding: str = "UTF-8",
     stem: str = "geoplan",
+    aliases: Mapping[str, Mapping[str, str]] | None = None,
 ) -> Exported:
     """Write layers into ``folder`` in one format.
 
@@ -223,6 +232,10 @@ def export_layers(
         Shapefile text encoding: ``UTF-8`` or ``GBK``.
     stem : str
         File name of the multi-layer formats.
+    aliases : mapping of str to mapping of str to str, optional
+        Layer name → {field name → display name}: field aliases of the
+        GeoPackage and FileGDB, the ``alias`` column of a Shapefile's
+        ``<layer>.fields.csv``; the other formats have no place for them.
 
     Returns
     -------
@@ -238,6 +251,7 @@ def export_layers(
     folder = Path(folder)
     suffix = _suffix(fmt)
     exported = Exported()
+    aliases = aliases or {}
     target_crs = CRS.from_user_input(crs) if crs is not None else None
     if target_crs is not None and fmt in _WGS84_FORMATS and target_crs.to_epsg() != 4326:
         exported.warnings.append(f"{fmt} is written in EPSG:4326 as its specification requires")
@@ -246,12 +260,12 @@ def export_layers(
         for name, frame in frames.items()
     }
     if fmt in MULTI_LAYER:
-        write_layers(ready, folder / f"{stem}{suffix}")
+        write_layers(ready, folder / f"{stem}{suffix}", aliases=aliases)
         exported.files.append(f"{stem}{suffix}")
         return exported
     for name, frame in ready.items():
         if fmt == "shp":
-            frame = _shapefile_frame(frame, name, encoding, folder, exported)
+            frame = _shapefile_frame(frame, name, encoding, folder, exported, aliases.get(name, {}))
             write_vector(frame, folder / f"{name}.shp", layer=name, encoding=encoding)
             exported.files += [f"{name}.shp", *(f"{name}{s}" for s in _SHAPEFILE_SIDECARS)]
             continue

@@ -17,6 +17,7 @@ import geopandas as gpd
 import numpy as np
 import pyogrio
 
+from geoplan.geo.field_aliases import ALIAS_DRIVERS, write_field_aliases
 from geoplan.geo.outputs import atomic_output
 
 logger = logging.getLogger(__name__)
@@ -36,6 +37,11 @@ DRIVERS: dict[str, str] = {
 }
 
 _WGS84_ONLY = {"GeoJSON", "KML"}  # RFC 7946 and the KML specification
+# Written through Arrow (GDAL >= 3.8): half again as fast on a city's 300,000
+# patches. Only where the field aliases are set afterwards and the tests read
+# every field type back; an object column of mixed types is written as text
+# either way.
+_ARROW_DRIVERS = {"GPKG", "OpenFileGDB"}
 
 
 def driver_for(path: str | os.PathLike) -> str:
@@ -110,6 +116,7 @@ def _write_one(
         driver=driver,
         encoding=encoding if driver == "ESRI Shapefile" else None,
         append=target.exists() and driver in ("GPKG", "OpenFileGDB"),
+        use_arrow=driver in _ARROW_DRIVERS,
         **options,
     )
 
@@ -121,6 +128,7 @@ def write_vector(
     layer: str | None = None,
     overwrite: bool = False,
     encoding: str | None = None,
+    aliases: Mapping[str, str] | None = None,
 ) -> Path:
     """Write a GeoDataFrame atomically, in the format its suffix names.
 
@@ -137,14 +145,22 @@ def write_vector(
         Replace an existing output.
     encoding : str, optional
         Shapefile text encoding (written to the ``.cpg``); UTF-8 by default.
+    aliases : mapping of str to str, optional
+        Field name → its display name, written where the format holds one
+        (GeoPackage, FileGDB; see :mod:`geo.field_aliases`).
 
     Returns
     -------
     pathlib.Path
         The output path.
     """
+    name = layer or Path(path).stem
     return write_layers(
-        {layer or Path(path).stem: frame}, path, overwrite=overwrite, encoding=encoding
+        {name: frame},
+        path,
+        overwrite=overwrite,
+        encoding=encoding,
+        aliases={name: aliases} if aliases else None,
     )
 
 
@@ -154,6 +170,7 @@ def write_layers(
     *,
     overwrite: bool = False,
     encoding: str | None = None,
+    aliases: Mapping[str, Mapping[str, str]] | None = None,
 ) -> Path:
     """Write several layers into one GeoPackage or FileGDB, atomically.
 
@@ -167,6 +184,10 @@ def write_layers(
         Replace an existing output.
     encoding : str, optional
         Shapefile text encoding.
+    aliases : mapping of str to mapping of str to str, optional
+        Layer name → {field name → display name}, written into GeoPackages
+        and FileGDBs (:func:`geo.field_aliases.write_field_aliases`); other
+        formats have no place for them.
 
     Returns
     -------
@@ -179,5 +200,7 @@ def write_layers(
     with atomic_output(path, overwrite=overwrite) as target:
         for name, frame in frames.items():
             _write_one(frame, target, driver, name, encoding)
+        if aliases and driver in ALIAS_DRIVERS:
+            write_field_aliases(target, {n: aliases[n] for n in frames if aliases.get(n)})
     logger.debug("wrote %s (%d layers)", path, len(frames))
     return path

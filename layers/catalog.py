@@ -87,12 +87,20 @@ class LayerKind:
 
 
 COMMON_FIELDS: tuple[FieldSpec, ...] = (
-    FieldSpec("id", "str", ("BSM", "ID", "OBJECTID_1", "FID_1"), "标识码"),
     FieldSpec(
-        "name", "str", ("MC", "NAME", "名称", "XZMC", "HXMC", "YQMC", "BHDMC", "HLMC"), "名称"
+        "id",
+        "str",
+        ("BSM", "标识码", "ID", "编号", "TBBH", "图斑编号", "红线编号", "OBJECTID_1", "FID_1"),
+        "标识码",
+    ),
+    FieldSpec(
+        "name",
+        "str",
+        ("MC", "NAME", "名称", "XZMC", "HXMC", "红线名称", "YQMC", "BHDMC", "HLMC", "河流名称"),
+        "名称",
     ),
     FieldSpec("code", "str", ("YSDM", "DM", "CODE", "要素代码"), "要素代码"),
-    FieldSpec("area", "float", ("MJ", "TBMJ", "面积", "SHAPE_AREA", "AREA"), "面积"),
+    FieldSpec("area", "float", ("MJ", "TBMJ", "图斑面积", "面积", "SHAPE_AREA", "AREA"), "面积"),
 )
 
 FUNCTION_TYPES = ("城镇化地区", "农产品主产区", "重点生态功能区")
@@ -102,8 +110,26 @@ PROTECTED_CATEGORIES = ("自然保护区", "自然公园", "国家公园")
 #: 条例 that reserves not yet re-zoned still carry (read as zone unknown).
 ZONES = ("核心保护区", "一般控制区", "核心区", "缓冲区", "实验区")
 
-_COUNTY = FieldSpec("county", "str", ("XZQMC", "XMC", "县区", "所属县区", "SSXZQMC"), "所属县区")
+_COUNTY = FieldSpec(
+    "county",
+    "str",
+    ("XZQMC", "XMC", "县区", "所属县区", "SSXZQMC", "所属县", "县名称", "县级行政区名称"),
+    "所属县区",
+)
 _LAND_CLASS = FieldSpec("land_class", "str", ("DLBM", "地类编码"), "地类编码")
+#: 三调 地类图斑 fields: name, area and the 田坎 deduction (``layers.deductions``).
+_LAND_CLASS_NAME = FieldSpec("land_class_name", "str", ("DLMC", "地类名称"), "地类名称")
+_SURVEY_AREA = FieldSpec("survey_area", "float", ("TBMJ", "图斑面积"), "图斑面积（平方米）")
+_DEDUCTIONS = (
+    FieldSpec(
+        "deduction_coefficient",
+        "float",
+        ("KCXS", "扣除系数", "扣除地类系数"),
+        "扣除系数（0–1）",
+    ),
+    FieldSpec("deduction_area", "float", ("KCMJ", "扣除地类面积"), "扣除地类面积（平方米）"),
+    FieldSpec("net_land_area", "float", ("TBDLMJ", "图斑地类面积"), "图斑地类面积（平方米）"),
+)
 
 KINDS: dict[str, LayerKind] = {
     kind.name: kind
@@ -124,14 +150,27 @@ KINDS: dict[str, LayerKind] = {
             "permanent basic farmland",
             "polygon",
             layer_names=("YJJBNT", "YJJBNTTB", "YJJBNTBHTB"),
-            fields=(_LAND_CLASS,),
+            fields=(_LAND_CLASS, _LAND_CLASS_NAME, *_DEDUCTIONS),
         ),
         LayerKind(
             "cultivated_land",
             "耕地",
             "cultivated land",
             "polygon",
-            fields=(_LAND_CLASS,),
+            fields=(_LAND_CLASS, _LAND_CLASS_NAME, *_DEDUCTIONS),
+        ),
+        LayerKind(
+            "land_survey",
+            "地类图斑（国土调查）",
+            "land-survey patches (三调 地类图斑)",
+            "polygon",
+            layer_names=("DLTB",),
+            fields=(
+                replace(_LAND_CLASS, required=True),
+                _LAND_CLASS_NAME,
+                _SURVEY_AREA,
+                *_DEDUCTIONS,
+            ),
         ),
         LayerKind(
             "urban_boundary",
@@ -148,18 +187,22 @@ KINDS: dict[str, LayerKind] = {
             layer_names=("ZRBHD",),
             fields=(
                 FieldSpec(
-                    "name", "str", ("MC", "BHDMC", "ZRBHDMC", "NAME", "名称"), "名称", required=True
+                    "name",
+                    "str",
+                    ("MC", "BHDMC", "ZRBHDMC", "NAME", "名称", "保护地名称", "自然保护地名称"),
+                    "名称",
+                    required=True,
                 ),
                 FieldSpec(
                     "category",
                     "str",
-                    ("LX", "BHDLX", "类型", "CATEGORY"),
+                    ("LX", "BHDLX", "类型", "类别", "保护地类型", "CATEGORY"),
                     "类别",
                     required=True,
                     allowed=PROTECTED_CATEGORIES,
                 ),
                 FieldSpec("subtype", "str", ("ZLX", "BHDZLX", "子类型", "SUBTYPE"), "子类型"),
-                FieldSpec("level", "str", ("JB", "BHDJB", "级别", "LEVEL"), "级别"),
+                FieldSpec("level", "str", ("JB", "BHDJB", "级别", "保护地级别", "LEVEL"), "级别"),
                 FieldSpec(
                     "zone",
                     "str",
@@ -179,16 +222,23 @@ KINDS: dict[str, LayerKind] = {
                 FieldSpec(
                     "name",
                     "str",
-                    ("XZMC", "XZQMC_XZ", "乡镇名称", "NAME"),
+                    ("XZMC", "XZQMC_XZ", "乡镇名称", "乡镇", "NAME"),
                     "乡镇名称",
                     required=True,
                 ),
-                FieldSpec("code", "str", ("XZQDM", "XZDM", "乡镇代码"), "行政区代码"),
+                FieldSpec("code", "str", ("XZQDM", "XZDM", "乡镇代码", "行政区代码"), "行政区代码"),
                 replace(_COUNTY, required=True),
                 FieldSpec(
                     "function_type",
                     "str",
-                    ("ZTGNQ", "ZTGNQLX", "主体功能区", "功能类型"),
+                    (
+                        "ZTGNQ",
+                        "ZTGNQLX",
+                        "主体功能区",
+                        "乡镇级主体功能区",
+                        "主体功能区类型",
+                        "功能类型",
+                    ),
                     "乡镇级主体功能区",
                     required=True,
                     allowed=FUNCTION_TYPES,
@@ -205,8 +255,19 @@ KINDS: dict[str, LayerKind] = {
             "counties",
             "polygon",
             fields=(
-                FieldSpec("name", "str", ("XZQMC", "NAME", "名称"), "行政区名称", required=True),
-                FieldSpec("code", "str", ("XZQDM", "CODE", "代码"), "行政区代码"),
+                FieldSpec(
+                    "name",
+                    "str",
+                    ("XZQMC", "NAME", "名称", "行政区名称", "县级行政区名称", "县名称"),
+                    "行政区名称",
+                    required=True,
+                ),
+                FieldSpec(
+                    "code",
+                    "str",
+                    ("XZQDM", "CODE", "代码", "行政区代码", "行政区划代码"),
+                    "行政区代码",
+                ),
             ),
         ),
         LayerKind(
@@ -218,11 +279,11 @@ KINDS: dict[str, LayerKind] = {
                 FieldSpec(
                     "name",
                     "str",
-                    ("MC", "YQMC", "KFQMC", "NAME", "名称"),
+                    ("MC", "YQMC", "KFQMC", "NAME", "名称", "园区名称", "开发区名称"),
                     "园区名称",
                     required=True,
                 ),
-                FieldSpec("kind", "str", ("LX", "YQLX", "类型", "KIND"), "园区类型"),
+                FieldSpec("kind", "str", ("LX", "YQLX", "类型", "园区类型", "KIND"), "园区类型"),
                 FieldSpec("chemical", "bool", ("SFHG", "是否化工园区", "CHEMICAL"), "是否化工园区"),
                 _COUNTY,
                 FieldSpec("level", "str", ("JB", "级别", "LEVEL"), "级别"),
@@ -238,7 +299,7 @@ KINDS: dict[str, LayerKind] = {
                 FieldSpec(
                     "grade",
                     "str",
-                    ("JB", "BHQJB", "级别", "GRADE"),
+                    ("JB", "BHQJB", "级别", "保护区级别", "GRADE"),
                     "保护区级别",
                     allowed=("一级保护区", "二级保护区", "准保护区"),
                 ),
@@ -249,7 +310,11 @@ KINDS: dict[str, LayerKind] = {
             "尾矿库",
             "tailings ponds",
             "polygon",
-            fields=(FieldSpec("name", "str", ("MC", "WKKMC", "NAME", "名称"), "尾矿库名称"),),
+            fields=(
+                FieldSpec(
+                    "name", "str", ("MC", "WKKMC", "NAME", "名称", "尾矿库名称"), "尾矿库名称"
+                ),
+            ),
         ),
         LayerKind(
             "construction",

@@ -1,9 +1,11 @@
 """A source layer's fields as a kind's standard fields: found, converted, checked; ids unique.
 
 Each standard field is read from the source field the project's field map
-names, or else from the first of the field's usual names (any case); the
-other source fields are kept beside them, renamed where geoplan writes a
-column of the same name.
+names, or else from the first of the field's usual names (any case). Every
+source field is kept beside them with its source values, so an analyst can
+join back to the delivery (BSM, DLBM, TBMJ …), except one that only differs
+in case from the standard field read from it; a field is renamed where
+geoplan writes a column of the same name.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import pandas as pd
 
 from geoplan.geo.vector_read import SOURCE_FIELD_PREFIX, source_field_name
 from geoplan.layers.catalog import FieldSpec, LayerKind
+from geoplan.layers.deductions import check_deductions
 from geoplan.layers.errors import ProjectError
 from geoplan.layers.project_types import LayerSpec
 
@@ -116,7 +119,8 @@ def map_fields(
     ------
     ProjectError
         A field map naming a field the layer lacks, a required field not
-        found, or a value that cannot be converted or is not allowed.
+        found, or a value that cannot be converted or is not allowed (a 扣除系数
+        outside [0, 1) among them, :func:`layers.deductions.check_deductions`).
     """
     columns = [c for c in frame.columns if c != frame.geometry.name]
     mapped: dict[str, pd.Series] = {}
@@ -138,6 +142,7 @@ def map_fields(
             _refuse_first(values, bad, spec, fs, expected)
         mapped[fs.name] = values
         used[fs.name] = column
+    check_deductions(mapped, spec)
     return mapped, used
 
 
@@ -146,14 +151,18 @@ def source_extras(
 ) -> dict[str, str]:
     """The source fields kept beside the standard ones, and the names they are kept under.
 
-    A field named like a column geoplan writes (:data:`ADDED_COLUMNS`, the
-    kind's standard fields, anything starting ``_geoplan_``), compared
-    case-insensitively, is kept as ``src_<name>`` and a note says so.
+    The fields read into standard fields are kept too, with their source
+    values (``BSM`` beside ``id``), unless named like that standard field
+    in any case (``NAME`` read into ``name``). A field named like a column
+    geoplan writes (:data:`ADDED_COLUMNS`, the kind's standard fields,
+    anything starting ``_geoplan_``), compared case-insensitively, is kept
+    as ``src_<name>`` and a note says so.
     """
     taken = [*ADDED_COLUMNS, *(fs.name for fs in kind.all_fields)]
+    same = {source for standard, source in used.items() if source.casefold() == standard}
     kept = {}
     for column in frame.columns:
-        if column == frame.geometry.name or column in used.values():
+        if column == frame.geometry.name or column in same:
             continue
         wanted = column
         if column.casefold().startswith(_INTERNAL_PREFIX):

@@ -41,8 +41,10 @@ class LoadedLayer:
     frame : geopandas.GeoDataFrame
         Standard fields first (``id``, ``name`` … as the kind defines them),
         then ``area_m2`` (ellipsoidal, computed) for polygon layers,
-        ``source_fid`` and the source's other attributes (renamed
-        ``src_<name>`` where geoplan uses the name; see :func:`load_project`);
+        ``source_fid`` and the source's attributes with their source values,
+        those read into standard fields included (``BSM`` beside ``id``;
+        renamed ``src_<name>`` where geoplan uses the name; see
+        :func:`load_project` and :func:`layers.field_mapping.source_extras`);
         in the working CRS.
     driver : str
         GDAL driver (or ``"GeoParquet"``).
@@ -60,9 +62,6 @@ class LoadedLayer:
         than :data:`layers.stored_area.STORED_AREA_TOLERANCE`.
     field_sources : dict of str to str
         Standard field → the source field it was read from.
-    sha256 : str or None
-        SHA-256 of the source (of every file in it, for a folder), taken
-        when the project was loaded; None when nothing is at its path.
     """
 
     spec: LayerSpec
@@ -78,7 +77,15 @@ class LoadedLayer:
     stored_area_unit: str | None = None
     stored_area_off: int | None = None
     field_sources: dict[str, str] = field(default_factory=dict)
-    sha256: str | None = None
+
+    @property
+    def sha256(self) -> str | None:
+        """SHA-256 of the source (of every file in it, for a folder); None when it is gone.
+
+        Read when first asked for, not when the layer is loaded
+        (:func:`geo.checksum.file_sha256`), so only a run that reports hashes.
+        """
+        return file_sha256(self.spec.path)
 
     @property
     def repaired(self) -> int:
@@ -103,14 +110,16 @@ class LoadedProject:
         The working CRS.
     layers : dict of str to LoadedLayer
         By kind, in the project's order.
-    project_sha256 : str or None
-        SHA-256 of the project file, taken when the project was loaded.
     """
 
     project: Project
     crs: CRS
     layers: dict[str, LoadedLayer]
-    project_sha256: str | None = None
+
+    @property
+    def project_sha256(self) -> str | None:
+        """SHA-256 of the project file, read when first asked for (as a layer's ``sha256``)."""
+        return file_sha256(self.project.path)
 
     @property
     def repair_log(self) -> pd.DataFrame:
@@ -285,9 +294,6 @@ def load_project(project: Project, kinds: list[str] | None = None) -> LoadedProj
     for spec in specs:
         logger.info("reading %s from %s", spec.kind, spec.source)
         read.append(_read_layer(spec))
-    digests = {path: file_sha256(path) for path in {spec.path for spec in specs}}
-    for layer, _ in read:
-        layer.sha256 = digests[layer.spec.path]
 
     extents = {layer.kind.name: lonlat_bounds(f) for layer, f in read if len(f)}
     refuse_misplaced(extents, {layer.kind.name: layer for layer, _ in read})
@@ -313,6 +319,4 @@ def load_project(project: Project, kinds: list[str] | None = None) -> LoadedProj
         if judged is not None:
             layer.stored_area_unit, layer.stored_area_off = judged
         layers[layer.kind.name] = layer
-    return LoadedProject(
-        project=project, crs=crs, layers=layers, project_sha256=file_sha256(project.path)
-    )
+    return LoadedProject(project=project, crs=crs, layers=layers)

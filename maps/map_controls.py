@@ -1,4 +1,4 @@
-"""The map's controls: inlined assets, title, scale bar, legend and layer control.
+"""The map's controls: inlined assets, title, scale bar, and the layer tree with its legend.
 
 Every element that shows data is a :class:`maps.slots.DataElement`.
 """
@@ -17,6 +17,16 @@ from geoplan.maps.assets import leaflet
 from geoplan.maps.map_layers import MapLayer
 from geoplan.maps.slots import DataElement, data_template, script_json
 from geoplan.maps.style import Style
+
+#: geoplan's scripts in load order (``geoplan.js`` defines the namespace the others extend).
+SCRIPTS = (
+    "geoplan.js",
+    "geoplan-geodesy.js",
+    "geoplan-tree.js",
+    "geoplan-findings.js",
+    "geoplan-search.js",
+    "geoplan-tools.js",
+)
 
 
 def _static(name: str) -> str:
@@ -47,9 +57,13 @@ class InlineAssets(DataElement, MacroElement):
         self._name = "InlineAssets"
         lib = leaflet()
         self.css = "\n".join(
-            [lib.css, _static("geoplan.css"), f".leaflet-container {{ background: {background}; }}"]
+            [
+                lib.css,
+                _static("geoplan.css"),
+                f".leaflet-container {{ background: {background}; }}",
+            ]
         )
-        self.js = "\n".join([lib.js, _static("geoplan.js")])
+        self.js = "\n".join([lib.js, *(_static(name) for name in SCRIPTS)])
         for part in (self.css, self.js):
             if "</script" in part.lower() or "</style" in part.lower():
                 raise ValueError("an inlined asset contains a closing tag")
@@ -101,7 +115,7 @@ class ScaleBar(MacroElement):
         self._name = "ScaleBar"
 
 
-def _swatch(style: Style, line: bool = False) -> dict[str, str]:
+def swatch(style: Style, line: bool = False) -> dict[str, str]:
     """CSS properties (camelCase, as ``element.style`` takes them) of a legend swatch."""
     dash = "dashed" if style.dash else "solid"
     if line:
@@ -116,38 +130,33 @@ def _rgba(color: str, alpha: float) -> str:
     return f"rgba({r}, {g}, {b}, {alpha:.2f})"
 
 
-class Legend(DataElement, MacroElement):
-    """The legend: sections of swatches with labels, bottom left, foldable.
-
-    Parameters
-    ----------
-    sections : list of (str, list of (str, Style, bool))
-        Heading, then entries of label, style and whether it is a line.
-    """
-
-    _template = data_template(
-        'geoplan.legend({{ this._parent.get_name() }}, geoplan.data("{{ this.get_name() }}_data"));'
-    )
-
-    def __init__(self, sections: list[tuple[str, list[tuple[str, Style, bool]]]]):
-        super().__init__()
-        self._name = "Legend"
-        self.data_json = script_json(
-            {
-                "summary": "图例",
-                "sections": [
-                    [heading, [[label, _swatch(style, line), line] for label, style, line in rows]]
-                    for heading, rows in sections
-                ],
-            }
-        )
+def legend_rows(
+    rows: list[tuple[str, Style, bool]], heading: str | None = None
+) -> dict[str, object]:
+    """A layer's legend (see :class:`maps.map_layers.MapLayer`) from label, style, line rows."""
+    out: dict[str, object] = {
+        "rows": [[label, swatch(style, line), line] for label, style, line in rows]
+    }
+    if heading:
+        out["heading"] = heading
+    return out
 
 
 class LayerControl(DataElement, MacroElement):
-    """The layer control, listing every :class:`MapLayer` of the map in order (add it last).
+    """The layer tree and legend over every :class:`MapLayer` of the map (add it after them).
 
-    The page keeps the layers by name in ``<name>_layers`` (``base_layers``
-    and ``overlays``), as folium's control does.
+    Overlays are grouped as :data:`maps.map_tools.GROUPS` (each group
+    foldable, with its opacity); the legend shows the entries of the layers
+    on the map. The page keeps the layers by name in ``<name>_layers``
+    (``base_layers`` and ``overlays``), as folium's control does, and in
+    ``geoplan.registry`` for the tools.
+
+    Parameters
+    ----------
+    groups : list of (str, str)
+        Group title and its pane, in tree order.
+    headings : dict of str to str
+        Legend heading of a group where it differs from its title.
     """
 
     _template = data_template(
@@ -159,10 +168,11 @@ class LayerControl(DataElement, MacroElement):
         """
     )
 
-    def __init__(self, collapsed: bool = False):
+    def __init__(self, groups: list[tuple[str, str]], headings: dict[str, str]):
         super().__init__()
         self._name = "LayerControl"
-        self.collapsed = collapsed
+        self.groups = groups
+        self.headings = headings
         self.layer_names: list[str] = []
 
     def render(self, **kwargs) -> None:
@@ -171,8 +181,21 @@ class LayerControl(DataElement, MacroElement):
         self.layer_names = [layer.get_name() for layer in layers]
         self.data_json = script_json(
             {
-                "collapsed": self.collapsed,
-                "layers": [{"name": x.control_name, "overlay": x.overlay} for x in layers],
+                "summary": "图例",
+                "groups": [
+                    {"title": title, "pane": pane, "heading": self.headings.get(title, title)}
+                    for title, pane in self.groups
+                ],
+                "layers": [
+                    {
+                        "name": x.control_name,
+                        "overlay": x.overlay,
+                        "group": x.group,
+                        "kind": x.kind,
+                        "legend": x.legend,
+                    }
+                    for x in layers
+                ],
             }
         )
         super().render(**kwargs)

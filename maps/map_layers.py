@@ -30,12 +30,30 @@ class MapLayer(DataElement, folium.map.Layer):
         A checkbox overlay (True) or a radio-button base layer.
     show : bool
         Visible when the map opens.
+
+    Attributes
+    ----------
+    group : str
+        Its group in the layer tree (:data:`maps.map_tools.GROUPS`).
+    kind : str
+        Layer kind it draws ("" for others); search and identify use it.
+    legend : dict or None
+        ``heading`` (optional) and ``rows`` (label, swatch CSS, line) shown
+        in the legend while the layer is on the map.
     """
 
     def __init__(self, name: str, *, overlay: bool = True, show: bool = True):
         # folium's own name field stays the generated one: nothing of the data in it.
         super().__init__(name=None, overlay=overlay, control=True, show=show)
         self.control_name = name
+        self.group = "现状"
+        self.kind = ""
+        self.legend: dict | None = None
+
+    def placed(self, group: str, *, kind: str = "", legend: dict | None = None) -> MapLayer:
+        """Set the layer's tree group, kind and legend; returns the layer."""
+        self.group, self.kind, self.legend = group, kind, legend
+        return self
 
 
 class TileLayer(MapLayer):
@@ -52,12 +70,21 @@ class TileLayer(MapLayer):
     name : str
     overlay : bool
         An annotation layer over the base tiles.
+    pane : str
+        Leaflet pane it is drawn in.
     """
 
     _template = _made_by("tiles")
 
     def __init__(
-        self, url: str, attribution: str, subdomains: str, max_zoom: int, name: str, overlay: bool
+        self,
+        url: str,
+        attribution: str,
+        subdomains: str,
+        max_zoom: int,
+        name: str,
+        overlay: bool,
+        pane: str = "tilePane",
     ):
         super().__init__(name, overlay=overlay)
         self._name = "TileLayer"
@@ -67,6 +94,7 @@ class TileLayer(MapLayer):
                 "attribution": attribution,
                 "subdomains": subdomains,
                 "maxZoom": int(max_zoom),
+                "pane": pane,
             }
         )
 
@@ -83,14 +111,26 @@ class ImageOverlay(MapLayer):
     opacity : float
     name : str
     show : bool
+    pane : str
+        Leaflet pane it is drawn in.
     """
 
     _template = _made_by("image")
 
-    def __init__(self, url: str, bounds: list[list[float]], opacity: float, name: str, show: bool):
+    def __init__(
+        self,
+        url: str,
+        bounds: list[list[float]],
+        opacity: float,
+        name: str,
+        show: bool,
+        pane: str = "overlayPane",
+    ):
         super().__init__(name, show=show)
         self._name = "ImageOverlay"
-        self.data_json = script_json({"url": url, "bounds": bounds, "opacity": float(opacity)})
+        self.data_json = script_json(
+            {"url": url, "bounds": bounds, "opacity": float(opacity), "pane": pane}
+        )
 
 
 class Labels(MapLayer):
@@ -139,8 +179,8 @@ class GeoJsonLayer(MapLayer):
         ``styles`` (Leaflet path options by ``_s``), ``title`` (property
         name), ``tooltip`` (property name, or names joined with " · "),
         ``fields`` (popup rows in order), optional
-        ``shared`` (property sets by ``_r``) and ``highlight`` (path options
-        under the pointer).
+        ``shared`` (property sets by ``_r``), ``highlight`` (path options
+        under the pointer) and ``pane`` (Leaflet pane).
     name : str
         Name in the layer control (plain text).
     show : bool

@@ -1,11 +1,16 @@
 """The planner's map: every layer and the conflicts in one offline HTML file.
 
-Each planning layer is a toggleable group in the plan palette
+Each planning layer is a toggleable entry of the layer tree, grouped as
+planners think (三区 / 三线 / 自然保护地 / 园区 / 现状 / 冲突, each group
+in a pane of its own with its opacity), in the plan palette
 (:mod:`maps.style`); townships are filled by 乡镇级主体功能区 and labelled
-from zoom 10; conflicts are drawn on top, one group per severity, with a
+from zoom 10; conflicts are drawn on top, one layer per severity, with a
 popup giving the rule, severity, area in 亩 and 公顷, county, township,
-function type, both features and the citation. Nothing on the page is
-fetched from the network unless a basemap is chosen.
+function type, both features and the citation. The working tools
+(:mod:`maps.map_tools`: findings panel, search, identify-all, measure,
+coordinate readout, A4 print) come after the layer tree. The first view
+fits the region with a fractional zoom. Nothing on the page is fetched
+from the network unless a basemap is chosen.
 """
 
 from __future__ import annotations
@@ -26,16 +31,31 @@ from geoplan.layers.region import region_bounds
 from geoplan.layers.vocabulary import SEVERITIES, SEVERITY_TITLES, kind_title
 from geoplan.maps.basemaps import NO_BASEMAP, Basemap
 from geoplan.maps.display import DisplayOptions, display_decimals, display_frame, to_display_crs
-from geoplan.maps.images import DENSITY_RAMP, ImageLayer
+from geoplan.maps.images import ImageLayer
 from geoplan.maps.map_controls import (
     InlineAssets,
     LayerControl,
-    Legend,
     OfflineMap,
     ScaleBar,
     Title,
+    legend_rows,
 )
 from geoplan.maps.map_layers import GeoJsonLayer, ImageOverlay, Labels, TileLayer
+from geoplan.maps.map_tools import (
+    BASEMAP,
+    CONFLICTS,
+    GROUPS,
+    TERRAIN,
+    Findings,
+    Panes,
+    Search,
+    Tools,
+    findings_rows,
+    gauss_kruger_zone,
+    group_of,
+    pane_of,
+    patch_index,
+)
 from geoplan.maps.packing import pack_features
 from geoplan.maps.popups import POPUP_COLUMNS, RULE_FIELDS, TOOLTIP, conflict_popup, layer_popup
 from geoplan.maps.slots import fill_slots
@@ -124,6 +144,7 @@ def _layer(
     tooltip: str | list[str] = TOOLTIP,
     shared: list[dict] | None = None,
     highlight: bool = False,
+    group: str,
 ) -> GeoJsonLayer:
     keep = ~(shapely.is_empty(geoms) | shapely.is_missing(geoms))
     spec: dict = {
@@ -131,6 +152,7 @@ def _layer(
         "title": title,
         "fields": fields,
         "tooltip": tooltip,
+        "pane": pane_of(group),
     }
     if shared is not None:
         spec["shared"] = shared
@@ -206,8 +228,11 @@ def plan_map(
         tiles=None,
         max_zoom=18,
         control_scale=False,
+        zoom_snap=0.1,
+        zoom_delta=0.5,
     )
     m.add_child(InlineAssets(BACKGROUND))
+    m.add_child(Panes())
     for i, tiles in enumerate(options.basemap.tiles):
         m.add_child(
             TileLayer(
@@ -217,13 +242,20 @@ def plan_map(
                 tiles.max_zoom,
                 name=options.basemap.title if i == 0 else f"{options.basemap.title}注记",
                 overlay=i > 0,
-            )
+                pane=pane_of(BASEMAP),
+            ).placed(BASEMAP)
         )
     for image in options.images:
-        m.add_child(ImageOverlay(image.url, image.bounds, image.opacity, image.name, image.show))
+        # An image with a legend is a data overlay (conflict density); else terrain.
+        group = CONFLICTS if image.legend else TERRAIN
+        overlay = ImageOverlay(
+            image.url, image.bounds, image.opacity, image.name, image.show, pane=pane_of(group)
+        )
+        legend = legend_rows(list(image.legend), image.legend_heading) if image.legend else None
+        m.add_child(overlay.placed(group, legend=legend))
 
     referenced = _referenced_ids(conflicts)
-    legend_layers: list[tuple[str, Style, bool]] = []
+    patches: dict[str, str] = {}
     for kind in _ordered_kinds(layers):
         frame = layers[kind]
         title = kind_title(kind)
@@ -242,6 +274,7 @@ def plan_map(
             kind, shown[column] if column in shown else pd.Series("", index=shown.index)
         )
         props[_STYLE_KEY] = index
+        group = group_of(kind)
         _layer(
             shown.geometry.values,
             props,
@@ -250,33 +283,34 @@ def plan_map(
             name=f"{title}（{len(frame):,}）",
             show=kind not in HIDDEN_KINDS,
             decimals=display_decimals(display, latitude, detailed=bool(shown["detailed"].any())),
-        ).add_to(m)
-        legend_layers += _legend_entries(kind)
+            group=group,
+        ).placed(group, kind=kind, legend=legend_rows(_legend_entries(kind))).add_to(m)
+        if len(frame) > display.dissolve_above and "id" in frame:
+            patches[kind] = patch_index(frame, display, latitude)
         if kind == "townships" and len(frame):
-            m.add_child(_township_labels(frame, display, latitude))
+            m.add_child(_township_labels(frame, display, latitude).placed(group))
 
-    legend = []
     if conflicts is not None:
-        legend.append(
-            ("冲突（按严重程度）", _add_conflicts(m, conflicts, options, display, latitude))
-        )
-    legend.append(("图层", legend_layers))
-    if any(image.name.startswith("冲突密度") for image in options.images):
-        legend.append(("冲突密度（每平方公里冲突面积）", _density_legend()))
+        _add_conflicts(m, conflicts, options, display, latitude)
     m.add_child(ScaleBar())  # first: bottom-left controls stack upwards
-    m.add_child(Legend(legend))
     m.add_child(Title(options.title, options.subtitle))
-    m.add_child(LayerControl(collapsed=False))
-    m.fit_bounds([[south, west], [north, east]])
+    m.add_child(
+        LayerControl(
+            [(title, pane_of(title)) for title, _ in GROUPS], {CONFLICTS: "冲突（按严重程度）"}
+        )
+    )
+    # Controls of a corner stack in the order they are added.
+    m.add_child(Search(patches))
+    working = next(iter(layers.values())).crs
+    m.add_child(Tools(options.title, options.subtitle, gauss_kruger_zone(working), display.gcj02))
+    if conflicts is not None:
+        m.add_child(Findings(findings_rows(conflicts, display, latitude)))
+    # Fractional zoom (zoomSnap 0.1) fits the region exactly; without animation,
+    # so the first view is final when the page has loaded.
+    fit = folium.map.FitBounds([[south, west], [north, east]], padding=(12, 12))
+    fit.options["animate"] = False
+    m.add_child(fit)
     return m
-
-
-def _density_legend() -> list[tuple[str, Style, bool]]:
-    labels = ("0.01 %", "0.1 %", "1 %", "10 %", "100 %")
-    return [
-        (label, Style(color, color, 0, 0.85), False)
-        for label, color in zip(labels, DENSITY_RAMP, strict=True)
-    ]
 
 
 def _township_labels(frame: gpd.GeoDataFrame, display: DisplayOptions, latitude: float) -> Labels:
@@ -304,7 +338,7 @@ def _add_conflicts(
     options: MapOptions,
     display: DisplayOptions,
     latitude: float,
-) -> list[tuple[str, Style, bool]]:
+) -> None:
     require_projected(conflicts.crs, "conflicts")
     shown = to_display_crs(conflicts, display, latitude=latitude)
     props, fields = conflict_popup(shown)
@@ -315,7 +349,6 @@ def _add_conflicts(
     props = props.drop(columns=shared_keys)
     props["_r"] = index
     props[_STYLE_KEY] = 0
-    entries = []
     for severity in reversed(SEVERITIES):
         rows = (shown["severity"] == severity).to_numpy()
         style = SEVERITY_STYLES.get(severity, SEVERITY_STYLES["notice"])
@@ -333,9 +366,12 @@ def _add_conflicts(
             tooltip=["规则", "面积"],
             shared=shared,
             highlight=True,
+            group=CONFLICTS,
+        ).placed(
+            CONFLICTS,
+            kind=f"conflicts:{severity}",
+            legend=legend_rows([(f"{title}（{count:,} 处）", style, False)]),
         ).add_to(m)
-        entries.append((f"{title}（{count:,} 处）", style, False))
-    return entries[::-1]
 
 
 def map_html(m: folium.Map) -> str:

@@ -93,7 +93,8 @@ def conflict_popup(conflicts: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
         kind = conflicts[f"{side}_kind"].map(kind_title)
         name = _text(conflicts[f"{side}_name"])
         ident = _text(conflicts[f"{side}_id"])
-        return kind + "：" + name.where(name != "", "—") + "（" + ident + "）"
+        suffix = ("（" + ident + "）").where(ident != "", "")
+        return kind + "：" + name.where(name != "", "—") + suffix
 
     distance = pd.to_numeric(conflicts["distance_m"], errors="coerce")
     props = {

@@ -9,7 +9,7 @@ severity (see :mod:`maps.style`).
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 
 from geoplan.geo.layer_styles import LayerStyle
@@ -129,6 +129,7 @@ def layer_qml(
     *,
     classes: Classes | None = None,
     label: str | None = None,
+    aliases: Mapping[str, str] | None = None,
 ) -> str:
     """A QGIS style document drawing a layer as ``map.html`` does.
 
@@ -143,13 +144,17 @@ def layer_qml(
         :data:`maps.style.CLASS_STYLES`.
     label : str, optional
         Column to label features with.
+    aliases : mapping of str to str, optional
+        Column → its display name in QGIS's attribute table and forms (QGIS
+        3.22 with GDAL 3.6 reads no GeoPackage field alias of its own).
 
     Returns
     -------
     str
         A ``.qml`` document.
     """
-    root = ET.Element("qgis", {"version": QGIS_VERSION, "styleCategories": "Symbology|Labeling"})
+    categories = "Symbology|Labeling" + ("|Fields" if aliases else "")
+    root = ET.Element("qgis", {"version": QGIS_VERSION, "styleCategories": categories})
     classes = classes or CLASS_STYLES.get(kind)
     base = kind_style(kind)
     if classes is None:
@@ -184,22 +189,27 @@ def layer_qml(
         _symbol(symbols, other, base, family)
     if label is not None:
         _labels(root, label)
+    if aliases:
+        names = ET.SubElement(root, "aliases")
+        for column, alias in aliases.items():
+            ET.SubElement(names, "alias", {"field": column, "name": alias})
     ET.indent(root)
     return "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n" + ET.tostring(
         root, encoding="unicode"
     )
 
 
-def kind_layer_style(kind: str) -> LayerStyle:
+def kind_layer_style(kind: str, aliases: Mapping[str, str] | None = None) -> LayerStyle:
     """The default QGIS style of a loaded layer of ``kind`` (a key of ``KINDS``)."""
+    label = "name" if kind == "townships" else None
     return LayerStyle(
         name=f"geoplan {kind}",
-        qml=layer_qml(kind, KINDS[kind].family, label="name" if kind == "townships" else None),
+        qml=layer_qml(kind, KINDS[kind].family, label=label, aliases=aliases),
         description=f"{KINDS[kind].title}: the colours of geoplan's map.html",
     )
 
 
-def conflicts_layer_style() -> LayerStyle:
+def conflicts_layer_style(aliases: Mapping[str, str] | None = None) -> LayerStyle:
     """The default QGIS style of a conflicts layer: by severity, most severe drawn as in the map."""
     return LayerStyle(
         name="geoplan conflicts",
@@ -207,18 +217,23 @@ def conflicts_layer_style() -> LayerStyle:
             "conflicts",
             "polygon",
             classes=replace(CONFLICT_CLASSES, titles=dict(SEVERITY_TITLES)),
+            aliases=aliases,
         ),
         description="冲突图斑，按严重程度着色",
     )
 
 
-def geopackage_styles(layers: Iterable[str]) -> dict:
+def geopackage_styles(
+    layers: Iterable[str], aliases: Mapping[str, Mapping[str, str]] | None = None
+) -> dict:
     """Default styles for the layers of a GeoPackage geoplan wrote.
 
     Parameters
     ----------
     layers : iterable of str
         Layer names: layer kinds and ``conflicts``; other names get no style.
+    aliases : mapping of str to mapping of str to str, optional
+        Layer name → {column → display name}, stored in the styles.
 
     Returns
     -------
@@ -227,7 +242,7 @@ def geopackage_styles(layers: Iterable[str]) -> dict:
     styles = {}
     for name in layers:
         if name == "conflicts":
-            styles[name] = conflicts_layer_style()
+            styles[name] = conflicts_layer_style((aliases or {}).get(name))
         elif name in KINDS:
-            styles[name] = kind_layer_style(name)
+            styles[name] = kind_layer_style(name, (aliases or {}).get(name))
     return styles

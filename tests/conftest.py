@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import geopandas as gpd
@@ -255,3 +256,13 @@ def postgis_url():
             capture_output=True,
         )
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(autouse=True)
+def _geoplan_logger_as_found():
+    """Undo what an in-process CLI run does to the ``geoplan`` logger (its own handler,
+    no propagation), so ``caplog`` sees warnings whatever ran before."""
+    logger = logging.getLogger("geoplan")
+    state = (list(logger.handlers), logger.propagate, logger.level)
+    yield
+    logger.handlers[:], logger.propagate, logger.level = state[0], state[1], state[2]

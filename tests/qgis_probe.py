@@ -5,10 +5,10 @@ project's virtual environment)::
 
     QT_QPA_PLATFORM=offscreen /usr/bin/python3 tests/qgis_probe.py FILE.gpkg LAYER...
 
-Per layer: whether it is valid, the renderer QGIS applied on loading, its
-rules (label, filter, fill and stroke colour with alpha, stroke width in mm,
-and how many features the rule draws), the single symbol's colours, and the
-label field.
+Per layer: whether it is valid, the field aliases QGIS shows, the renderer
+QGIS applied on loading, its rules (label, filter, fill and stroke colour
+with alpha, stroke width in mm, and how many features the rule draws), the
+single symbol's colours, and the label field.
 """
 
 import json
@@ -43,6 +43,7 @@ def probe(path, name):
         "features": layer.featureCount(),
         "renderer": renderer.type(),
         "labels": layer.labelsEnabled() and layer.labeling().settings().fieldName,
+        "aliases": {f.name(): f.alias() for f in layer.fields() if f.alias()},
     }
     if renderer.type() == "RuleRenderer":
         rules = []

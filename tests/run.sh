@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 
 SYSTEM_PACKAGES=(
   gdal-bin chromium chromium-driver fonts-noto-cjk postgresql postgresql-15-postgis-3
-  python3-qgis qgis-providers libreoffice-calc libreoffice-writer cmark-gfm
+  python3-qgis qgis-providers libreoffice-calc libreoffice-writer cmark-gfm poppler-utils
 )
 
 missing=()

@@ -95,6 +95,10 @@ def test_fail_on_and_clean_exit(tmp_path):
         _invoke("check", project, "--out", str(tmp_path / "b"), "--fail-on", "notice").exit_code
         == 1
     )
+    # the exit status is the verdict's: a notice alone passes, unless --fail-on notice
+    for folder, status in (("a", "pass"), ("b", "fail")):
+        report = json.loads((tmp_path / folder / "report.json").read_text(encoding="utf-8"))
+        assert report["verdict"]["status"] == status
     clean = _invoke("check", project, "--out", str(tmp_path / "c"), "--disable", "R1")
     assert clean.exit_code == 0
     report = json.loads((tmp_path / "c" / "report.json").read_text(encoding="utf-8"))
@@ -110,6 +114,7 @@ def test_min_area_override_turns_a_conflict_into_a_sliver(tmp_path):
     assert by_rule[0]["conflicts"] == 0
     assert by_rule[0]["slivers"] == 1
     assert by_rule[0]["min_area_m2"] == 20000
+    assert (by_rule[0]["status"], by_rule[0]["status_title"]) == ("pass", "符合")
 
 
 def test_targets_pass_and_fail(tmp_path):

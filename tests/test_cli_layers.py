@@ -223,7 +223,7 @@ def test_kinds_lists_what_the_loader_accepts(tmp_path):
     code, out, _ = run("kinds", "--json")
     assert code == 0
     kinds = {d["kind"]: d for d in json.loads(out)}
-    assert len(kinds) == 15 and kinds["townships"]["title"] == "乡镇（乡镇级主体功能区）"
+    assert len(kinds) == 16 and kinds["townships"]["title"] == "乡镇（乡镇级主体功能区）"
     fields = {f["name"]: f for f in kinds["townships"]["fields"]}
     assert {n for n, f in fields.items() if f["required"]} == {"name", "county", "function_type"}
 

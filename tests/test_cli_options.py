@@ -51,8 +51,10 @@ def test_the_commands_share_the_option(command, option):
     assert option in _listed_options(command)
 
 
-# demo has its own project; kinds and rules read no project.
-@pytest.mark.parametrize("command", sorted(set(cli.commands) - {"demo", "kinds", "rules"}))
+# demo has its own project; kinds, rules and coords (a layer file to 界址点 text) read no project.
+@pytest.mark.parametrize(
+    "command", sorted(set(cli.commands) - {"demo", "kinds", "rules", "coords", "diff"})
+)
 def test_the_project_file_is_the_first_argument(command):
     arguments = [p for p in cli.commands[command].params if isinstance(p, click.Argument)]
     assert arguments[0].name == "project_file"

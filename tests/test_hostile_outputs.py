@@ -31,6 +31,7 @@ import pytest
 from docx import Document
 
 from engine_cases import EPSG, box, write_project
+from geoplan.analysis.reports.docx_styles import TOC_INSTRUCTION
 from geoplan.analysis.reports.tables import OUTSIDE_TOWNSHIPS
 from geoplan.geo.layer_styles import LayerStyle, write_layer_styles
 from geoplan.geo.text import csv_text
@@ -216,7 +217,9 @@ def test_libreoffice_shows_the_literal_text_not_a_computed_value(hostile_run, tm
 
 #: What the rendered summary may hold: its own headings, paragraphs, tables and
 #: code spans, and GFM's autolinks (the visible text is the whole target).
+#: What report.md's own structure makes (the verdict in bold, its reasons as a list).
 MARKDOWN_TAGS = {"div", "h1", "h2", "p", "table", "thead", "tbody", "tr", "th", "td", "code", "a"}
+MARKDOWN_TAGS |= {"strong", "ul", "li"}
 
 
 def _markdown_html(text: str) -> lxml.html.HtmlElement:
@@ -254,12 +257,13 @@ def test_markdown_renders_every_value_as_its_characters(hostile_run):
             inside = {element.tag for element in cell.iterdescendants()}
             assert inside <= {"a"}, lxml.html.tostring(cell)
 
-    top = html.xpath("//h2[starts-with(., '面积最大的')]/following-sibling::table[1]")[0]
+    top = html.xpath("//h2[starts-with(., '最严重的')]/following-sibling::table[1]")[0]
     headings = [th.text_content() for th in top.find("thead/tr")]
     rows = [[td.text_content() for td in tr] for tr in top.find("tbody")]
-    towns = {row[headings.index("乡镇")] for row in rows}
-    assert towns and towns <= {_shown(p) for p in PAYLOADS} | {OUTSIDE_TOWNSHIPS}
-    labels = {row[headings.index(h)] for row in rows for h in ("要素一", "要素二")}
+    shown = {_shown(p) for p in PAYLOADS} | {OUTSIDE_TOWNSHIPS}
+    places = [row[headings.index("位置（县/乡镇）")] for row in rows]
+    assert places and all(any(s in place for s in shown) for place in places), places
+    labels = {row[headings.index("涉及要素")] for row in rows}
     named = {_shown(p) for p in PAYLOADS if any(_shown(p) + "（" in label for label in labels)}
     assert len(named) >= 3, labels
 
@@ -278,7 +282,7 @@ def _docx_texts(document) -> list[str]:
 def test_docx_opens_and_holds_the_names_without_illegal_characters(hostile_run, loaded_names):
     document = Document(hostile_run / "report.docx")
     texts = _docx_texts(document)
-    assert f"{PROJECT_NAME}国土空间规划冲突检查报告" in texts
+    assert f"{PROJECT_NAME}国土空间规划合规性审查报告" in texts
     # python-docx writes a carriage return as a line break, read back as "\n".
     expected = {xml_clean(n).replace("\r", "\n") for n in loaded_names["townships"]}
     township_table = next(t for t in document.tables if t.rows[0].cells[1].text == "乡镇")
@@ -287,8 +291,11 @@ def test_docx_opens_and_holds_the_names_without_illegal_characters(hostile_run, 
     with zipfile.ZipFile(hostile_run / "report.docx") as archive:
         body = archive.read("word/document.xml").decode("utf-8")
     ET.fromstring(body)
-    for construct in ("w:fldSimple", "w:instrText", "w:fldChar", "w:hyperlink"):
+    for construct in ("w:fldSimple", "w:hyperlink"):
         assert f"<{construct}" not in body
+    # the only fields are the document's own (目录, page numbers); no data value is a field code
+    codes = set(re.findall(r"<w:instrText[^>]*>([^<]*)</w:instrText>", body))
+    assert codes == {TOC_INSTRUCTION}
     assert "<img" not in body and "&lt;img src=x onerror=alert(1)&gt;" in body
 
 
@@ -296,7 +303,7 @@ def test_docx_opens_and_holds_the_names_without_illegal_characters(hostile_run, 
 def test_libreoffice_converts_the_docx(hostile_run, tmp_path):
     _soffice(hostile_run / "report.docx", "txt:Text (encoded):UTF8", tmp_path)
     text = (tmp_path / "report.txt").read_text(encoding="utf-8-sig")
-    assert f"{PROJECT_NAME}国土空间规划冲突检查报告" in text
+    assert f"{PROJECT_NAME}国土空间规划合规性审查报告" in text
     assert "<img src=x onerror=alert(1)>" in text
 
 
@@ -320,7 +327,7 @@ def test_characters_gdal_cannot_carry_do_not_break_the_renderers(hostile_run, tm
     assert book["汇总"]["B1"].value == clean
     assert clean in {c.value for c in book["冲突明细"]["E"]}
     document = Document(tmp_path / "r.docx")
-    assert f"{clean}国土空间规划冲突检查报告" in _docx_texts(document)
+    assert f"{clean}国土空间规划合规性审查报告" in _docx_texts(document)
     _soffice(tmp_path / "r.docx", "txt:Text (encoded):UTF8", tmp_path)
     assert clean in (tmp_path / "r.txt").read_text(encoding="utf-8-sig")
     assert "# 国土空间规划冲突检查：nul vt ff esc \ufffe end" in markdown

@@ -273,3 +273,90 @@ def test_region_bounds_prefer_the_counties():
     assert east - west == pytest.approx(max(lon) - min(lon), rel=1e-3)
     with pytest.raises(ValueError, match="no layer has a feature"):
         region_bounds({"parks": farther.iloc[:0]})
+
+
+def test_patch_index_gives_back_every_id_with_a_point_inside_its_patch():
+    import base64
+    import zlib
+
+    from geoplan.maps.map_tools import patch_index
+
+    frame = _squares(300)
+    packed = json.loads(
+        zlib.decompress(base64.b64decode(patch_index(frame, DisplayOptions(), 31.9)))
+    )
+    assert packed["ids"] == frame["id"].tolist()
+    xy = np.cumsum(np.array(packed["xy"]).reshape(-1, 2), axis=0) / packed["s"]
+    extent = np.array(packed["b"]).reshape(-1, 4) / packed["s"]
+    lonlat = frame.to_crs(4326).geometry.values
+    assert shapely.contains_xy(lonlat, xy[:, 0], xy[:, 1]).all()
+    west, south, east, north = shapely.bounds(lonlat).T
+    assert np.abs(xy[:, 0] - extent[:, 0] - west).max() < 2e-5
+    assert np.abs(xy[:, 1] + extent[:, 3] - north).max() < 2e-5
+    assert np.abs(xy[:, 0] + extent[:, 2] - east).max() < 2e-5
+    assert np.abs(xy[:, 1] - extent[:, 1] - south).max() < 2e-5
+
+
+def test_the_readout_zone_is_read_from_the_working_crs():
+    from pyproj import CRS
+
+    from geoplan.maps.map_tools import gauss_kruger_zone
+
+    assert gauss_kruger_zone(CRS(4545)) == {
+        "name": "CGCS2000 / 3-degree Gauss-Kruger CM 108E",
+        "epsg": 4545,
+        "lon0": 108.0,
+        "k0": 1.0,
+        "x0": 500000.0,
+        "y0": 0.0,
+    }
+    assert gauss_kruger_zone(CRS(4523))["x0"] == 35_500_000.0  # zone number in the easting
+    assert gauss_kruger_zone(CRS(32648)) is None  # UTM on WGS 84: another ellipsoid
+    assert gauss_kruger_zone(CRS(3857)) is None
+
+
+def test_hillshade_is_clear_outside_the_region_and_density_is_off_and_labelled_in_m2_per_km2():
+    import base64
+    import io
+
+    from PIL import Image
+    from rasterio.transform import from_origin
+
+    from geoplan.maps.images import density_layer, hillshade_layer
+
+    transform = from_origin(X0, Y0 + 20_000, 100, 100)
+    shade = np.full((200, 200), 0.7)
+    region = shapely.Point(X0 + 10_000, Y0 + 10_000).buffer(6_000)
+    image = hillshade_layer(shade, transform, EPSG, name="地形晕渲", region=region)
+    rgba = np.asarray(Image.open(io.BytesIO(base64.b64decode(image.url.split(",")[1]))))
+    (south, west), (north, east) = image.bounds
+    rows, cols = rgba.shape[:2]
+    lon = west + (np.arange(cols) + 0.5) / cols * (east - west)
+    # Web Mercator rows: equal steps in y, not in latitude
+    merc = Transformer.from_crs(4326, 3857, always_xy=True)
+    _, y0 = merc.transform(west, north)
+    _, y1 = merc.transform(west, south)
+    y = y0 + (np.arange(rows) + 0.5) / rows * (y1 - y0)
+    _, lat = merc.transform(np.full(rows, west), y, direction="INVERSE")
+    outline = gpd.GeoSeries([region], crs=EPSG).to_crs(4326)[0]
+    lon_grid, lat_grid = np.meshgrid(lon, lat)
+    inside = shapely.contains_xy(outline.buffer(-0.002), lon_grid, lat_grid)
+    outside = ~shapely.contains_xy(outline.buffer(0.002), lon_grid, lat_grid)
+    assert (rgba[..., 3][inside] > 0).all() and (rgba[..., 3][outside] == 0).all()
+    assert image.show is False
+
+    density = density_layer(
+        np.array([[0.0, 5e4], [1e6, 300.0]]),
+        from_origin(X0, Y0 + 2000, 1000, 1000),
+        EPSG,
+        name="冲突密度",
+    )
+    assert density.show is False and 0.3 <= density.opacity <= 0.7
+    assert [row[0] for row in density.legend] == [
+        "100 m²/km²",
+        "1,000 m²/km²",
+        "10,000 m²/km²",
+        "100,000 m²/km²",
+        "1,000,000 m²/km²",
+    ]
+    assert "平方米" in density.legend_heading and "%" not in density.legend_heading

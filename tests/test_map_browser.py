@@ -170,7 +170,7 @@ def test_field_values_show_as_text_and_run_nothing(browser, tmp_path):
     images = browser.execute_script("return [...document.images].map(i => i.alt)")
     assert images == ["冲突分布概览图"]  # the figure, and no image from the data
     assert browser.find_element("tag name", "h1").text == EVIL_TITLE
-    assert EVIL_PARK in browser.find_element("id", "top").text
+    assert EVIL_PARK in browser.find_element("id", "issues").text
 
 
 def test_amap_basemap_shifts_the_overlays_into_gcj02_and_fetches_only_its_tiles(browser, tmp_path):

@@ -14,6 +14,7 @@ import pytest
 from docx import Document
 from test_map import _loads
 
+from geoplan.analysis.reports.format import chinese_datetime
 from geoplan.analysis.run import OUTPUT_FILES
 
 
@@ -70,12 +71,14 @@ def test_xlsx_agrees_and_is_a_proper_workbook(demo_out, expected):
         i for i, row in enumerate(summary.iter_rows(values_only=True), 1) if row[0] == "规则编号"
     )
     assert summary.freeze_panes == f"A{top + 1}"
+    heading = [c.value for c in summary[top]]
+    n, mu = heading.index("冲突数"), heading.index("面积合计（亩）")
     rules = {}
     for row in summary.iter_rows(min_row=top + 1, values_only=True):
         if row[0] is None:
             break
-        if row[3]:
-            rules[row[1]] = (row[3], row[4])
+        if row[n]:
+            rules[row[1]] = (row[n], row[mu])
     _check(rules, expected, rows=False)
     for sheet in ("按乡镇", "指标对照"):
         assert book[sheet].freeze_panes == "A2" and book[sheet].auto_filter.ref
@@ -105,7 +108,7 @@ def test_docx_agrees_has_chinese_fonts_a_figure_and_the_appendix(demo_out, expec
     document = Document(demo_out / "report.docx")
     rows = _docx_table(document, "规则", "冲突数")
     header, body = rows[0], rows[1:]
-    n, mu = header.index("冲突数"), header.index("面积（亩）")
+    n, mu = header.index("冲突数"), header.index("面积合计（亩）")
     rules = {
         r[0]: (int(r[n].replace(",", "")), _number(r[mu])) for r in body if r[n] not in ("-", "0")
     }
@@ -113,21 +116,22 @@ def test_docx_agrees_has_chinese_fonts_a_figure_and_the_appendix(demo_out, expec
 
     appendix = _docx_table(document, "冲突编号", "面积（亩）")
     assert len(appendix) - 1 == len(report["conflicts"])
-    assert len(document.inline_shapes) == 1  # the overview figure
+    prohibited = [i for i in report["issues"] if i["severity"] == "prohibited"]
+    assert len(document.inline_shapes) == 1 + len(prohibited)  # overview, one map per group
     with zipfile.ZipFile(demo_out / "report.docx") as archive:
         styles = archive.read("word/styles.xml").decode("utf-8")
     assert 'w:eastAsia="宋体"' in styles and 'w:eastAsia="黑体"' in styles
     text = "\n".join(p.text for p in document.paragraphs)
-    for heading in ("一、数据来源", "二、检查方法", "三、检查结果", "四、规划指标对照", "附录"):
+    for heading in ("一、基本情况", "二、审查依据", "四、审查结果", "五、审查结论", "附录"):
         assert heading in text
-    assert report["run"]["started"] in text
+    assert chinese_datetime(report["run"]["started"]) in text
 
 
 def test_html_agrees_is_self_contained_and_escapes(demo_out, expected, report):
     page = (demo_out / "report.html").read_text(encoding="utf-8")
     table = pd.read_html(io.StringIO(page), attrs={"id": "rules"}, thousands=",")[0]
     table = table[pd.to_numeric(table["冲突数"], errors="coerce").fillna(0) > 0]
-    rules = {r["规则"]: (int(r["冲突数"]), float(r["面积（亩）"])) for _, r in table.iterrows()}
+    rules = {r["规则"]: (int(r["冲突数"]), float(r["面积合计（亩）"])) for _, r in table.iterrows()}
     _check(rules, expected, rows=False)
     outside = [u for u in _loads(page) if not u.startswith(("data:", "#"))]
     assert outside == ["map.html"]  # the interactive map beside it, a relative link
@@ -137,9 +141,10 @@ def test_html_agrees_is_self_contained_and_escapes(demo_out, expected, report):
     assert f"共发现冲突 {len(report['conflicts']):,} 处" in page
 
 
-def test_markdown_summary_agrees(demo_out, expected):
+def test_markdown_summary_agrees(demo_out, expected, report):
+    """Each rule's conclusion, conflicts and land area (checked in test_review_report)."""
     text = (demo_out / "report.md").read_text(encoding="utf-8")
+    land = {r["title"]: r["land_area_mu"] for r in report["summary"]["by_rule"]}
     for title, row in expected.iterrows():
-        assert re.search(
-            rf"\| {re.escape(title)} \| [^|]+ \| {int(row['n']):,} \| {row['mu']:,.2f} \|", text
-        )
+        cells = rf"\| 不符合 \| {int(row['n']):,} \| {land[title]:,.2f} \|"
+        assert re.search(rf"\| {re.escape(title)} \| [^|]+ {cells}", text), title

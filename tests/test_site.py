@@ -108,7 +108,53 @@ def test_table_output_names_the_townships(project):
     assert result.exit_code == 0, result.output
     assert "甲镇" in result.output
     assert "城镇化地区" in result.output
-    assert "no rule broken" in result.output
+    assert result.output.index("【结论】") < result.output.index("【逐条审查】")
+    assert "结论：可行" in result.output
+    # rules whose layer the project lacks are listed as not checked, with why
+    assert "未检查  项目没有自然保护地（protected_areas）图层" in result.output
+
+
+def _protected_areas_project(tmp_path, categories):
+    """A red line and protected areas: one near the site (0–1 km), one 30 km away."""
+    areas = gpd.GeoDataFrame(
+        {"MC": ["近处保护地", "远处保护区"], "category": categories, "zone": [None, None]},
+        geometry=[box(0, 2000, 1000, 3000), box(30_000, 0, 31_000, 1000)],
+        crs=EPSG,
+    )
+    return str(
+        write_project(
+            tmp_path, {"ecological_redline": [box(0, 0, 10, 10)], "protected_areas": areas}
+        )
+    )
+
+
+@pytest.mark.parametrize(
+    "categories",
+    [
+        ["自然公园", "自然保护区"],  # the near one is of another category
+        [None, "自然保护区"],  # the near one records none; the layer has values
+    ],
+)
+def test_layer_without_matching_features_near_the_site_meets_the_rule(tmp_path, categories):
+    project = _protected_areas_project(tmp_path, categories)
+    wkt = shapely.to_wkt(box(0, 1500, 1000, 2500))  # on the near protected area
+    result = _invoke("site", project, "--wkt", wkt, "--src-crs", "EPSG:4545", "--json")
+    data = json.loads(result.stdout)
+    reserve = next(r for r in data["rules"] if r["rule_id"] == "parks-outside-reserve")
+    assert reserve["status"] == "pass", reserve
+    assert reserve["skipped_reason"] is None
+    assert "parks-outside-reserve skipped" not in result.stderr
+
+
+def test_layer_without_the_field_anywhere_is_not_checked(tmp_path):
+    project = _protected_areas_project(tmp_path, [None, None])
+    wkt = shapely.to_wkt(box(0, 1500, 1000, 2500))
+    result = _invoke("site", project, "--wkt", wkt, "--src-crs", "EPSG:4545", "--json")
+    reserve = next(
+        r for r in json.loads(result.stdout)["rules"] if r["rule_id"] == "parks-outside-reserve"
+    )
+    assert reserve["status"] == "skipped" and reserve["status_title"] == "未检查"
+    assert "category" in reserve["skipped_reason"]
 
 
 @pytest.mark.parametrize(

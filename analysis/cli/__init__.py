@@ -52,7 +52,9 @@ def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
 def _register() -> None:
     from geoplan.analysis.cli import (
         check_cmd,
+        coords_cmd,
         demo_cmd,
+        diff_cmd,
         export_cmd,
         kinds_cmd,
         layers_cmd,
@@ -68,9 +70,11 @@ def _register() -> None:
     cli.add_command(check_cmd.check)
     cli.add_command(demo_cmd.demo)
     cli.add_command(site_cmd.site)
+    cli.add_command(coords_cmd.coords_command)
     cli.add_command(map_cmd.map_command)
     cli.add_command(export_cmd.export_command)
     cli.add_command(zonal_cmd.zonal_command)
+    cli.add_command(diff_cmd.diff_command)
 
 
 _register()

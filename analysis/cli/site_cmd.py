@@ -1,9 +1,15 @@
-"""``geoplan site``: one proposed site against every layer and rule of a project."""
+"""``geoplan site``: one proposed site against every layer and rule of a project, as a decision.
+
+Prints the verdict (不可行 / 需调整 / 可行) first, then what the site takes,
+the distances, the terrain and every rule that applies; ``--out`` writes the
+memo (:mod:`analysis.site_memo`), ``--export-coords`` the site as a 界址点坐标
+file.
+"""
 
 from __future__ import annotations
 
-import json
-import time
+import contextlib
+from pathlib import Path
 
 import click
 import shapely
@@ -14,13 +20,18 @@ from geoplan.analysis.cli.options import (
     deprecated,
     fail_on_opt,
     json_opt,
+    overwrite_opt,
     rules_opt,
     src_crs_opt,
 )
-from geoplan.analysis.reports.format import number
-from geoplan.analysis.reports.terminal import format_table
+from geoplan.analysis.cli.outputs import staged_outputs
 from geoplan.analysis.run import CheckOptions, project_rules
-from geoplan.analysis.site import check_site, parse_wkt, read_site
+from geoplan.analysis.site import check_site
+from geoplan.analysis.site_input import parse_wkt, read_site
+from geoplan.analysis.site_memo import SITE_OUTPUTS, site_json, site_parcels, write_site_memo
+from geoplan.analysis.site_review import site_model
+from geoplan.analysis.site_terminal import site_text
+from geoplan.geo.boundary_points_write import write_boundary_points
 from geoplan.geo.errors import GeometryError
 from geoplan.layers.catalog import KINDS
 from geoplan.layers.loader import load_project
@@ -99,6 +110,19 @@ def _project_and_site(
 @rules_opt
 @json_opt
 @fail_on_opt
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=str),
+    help="Write the memo into this folder: site.json, site.html, site.docx, site.png, site.txt.",
+)
+@click.option(
+    "--export-coords",
+    "export_coords",
+    type=click.Path(dir_okay=False, path_type=str),
+    help="Write the site as a 界址点坐标 file (GBK, X northing, Y easting with the zone).",
+)
+@overwrite_opt
 @click.pass_context
 def site(
     ctx: click.Context,
@@ -112,58 +136,73 @@ def site(
     packs: tuple[str, ...] | None,
     as_json: bool,
     fail_on: str,
+    out_dir: str | None,
+    export_coords: str | None,
+    overwrite: bool,
 ) -> None:
-    """Check one proposed site (SITE_FILE, or --wkt) against every layer and rule of PROJECT.toml.
+    """Review one proposed site (SITE_FILE, or --wkt) against every layer and rule of PROJECT.toml.
 
-    Lists the features it touches with the shared areas, the townships it
-    falls in, and the rules it would break. (--project PROJECT.toml after the
-    site is deprecated: give the project as the first argument.)
+    SITE_FILE is a 界址点坐标 .txt (the 用地预审/报批 exchange format), a point
+    table (.csv/.xlsx: 点号, X, Y, 圈号, 地块), a .dxf (closed polylines), a
+    .kml/.kmz or any vector file geoplan reads. Answers 不可行 / 需调整 / 可行
+    (不可行: a rule at or above --fail-on not met; 需调整: only 限制 rules not
+    met), with the areas taken, the townships, the distances and the terrain;
+    each parcel of a file of several is also checked alone. Exit 1 when the
+    site breaks a rule at or above --fail-on, 2 on bad input or a site
+    outside the project. (--project PROJECT.toml after the site is
+    deprecated: give the project as the first argument.)
     """
     project_file, site_file = _project_and_site(project_file, site_file, deprecated_project)
     if (site_file is None) == (wkt is None):
         raise click.UsageError("give a SITE_FILE or --wkt (one of them)")
+    if (
+        out_dir
+        and export_coords
+        and Path(export_coords).parent.resolve() == Path(out_dir).resolve()
+    ):
+        raise click.UsageError("--export-coords into the --out folder: the memo holds site.txt")
     project = read_project(project_file)
     _, rules = project_rules(project, CheckOptions(packs=packs))
-    loaded = load_project(project)
-    start = time.perf_counter()
-    site_frame = read_site(site_file, wkt, src_crs, loaded.crs)
-    result = check_site(loaded, site_frame, rules, kind=as_kind, values=values)
-    seconds = time.perf_counter() - start
-    data = result.as_dict()
+    verdict_on = "prohibited" if fail_on == "never" else fail_on
+    with contextlib.ExitStack() as stack:
+        # opened before the check runs, so an unusable output folder is found first
+        staging = None
+        if out_dir is not None:
+            staging = stack.enter_context(
+                staged_outputs(out_dir, list(SITE_OUTPUTS), overwrite=overwrite)
+            )
+        coords_staging = None
+        if export_coords is not None:
+            target = Path(export_coords)
+            coords_staging = stack.enter_context(
+                staged_outputs(target.parent, [target.name], overwrite=overwrite)
+            )
+        loaded = load_project(project)
+        site_frame = read_site(site_file, wkt, src_crs, loaded.crs)
+        result = check_site(loaded, site_frame, rules, kind=as_kind, values=values)
+        parcels = []
+        if len(site_frame) > 1:
+            for i in range(len(site_frame)):
+                alone = check_site(loaded, site_frame.iloc[[i]], rules, kind=as_kind, values=values)
+                row = result.site.iloc[i]
+                parcels.append((row["parcel_no"] or row["id"], row["name"], alone))
+        model = site_model(
+            result, fail_on=verdict_on, project=project.name, values=values, parcels=parcels
+        )
+        written = []
+        if staging is not None:
+            written = [Path(out_dir) / n for n in write_site_memo(staging, model, result)]
+        if coords_staging is not None:
+            write_boundary_points(coords_staging / target.name, *site_parcels(result))
+            written.append(target)
     if as_json:
-        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        click.echo(site_json(model), nl=False)
     else:
-        s = data["site"]
-        click.echo(
-            f"site as {as_kind}: {s['features']} polygon(s), {number(s['area_mu'])} 亩 "
-            f"({number(s['area_ha'], 4)} 公顷); checked in {seconds:.2f} s"
-        )
-        click.echo("")
-        click.echo(
-            format_table(
-                [
-                    [
-                        t["title"],
-                        t["name"],
-                        t["county"],
-                        t["function_type"],
-                        number(t["area_mu"]),
-                    ]
-                    for t in data["touches"]
-                ],
-                ["layer", "feature", "county", "function type", "shared 亩"],
-            )
-        )
-        click.echo("")
-        broken = [r for r in data["rules"] if r["conflicts"]]
-        if broken:
-            click.echo(
-                format_table(
-                    [[r["rule_id"], r["title"], r["severity"], r["conflicts"]] for r in broken],
-                    ["rule", "规则", "severity", "conflicts"],
-                )
-            )
-        else:
-            click.echo("no rule broken")
-    if reaches((c["severity"] for c in data["conflicts"]), fail_on):
+        click.echo(site_text(model))
+        if written:
+            click.echo("")
+            click.echo("outputs:")
+            for path in written:
+                click.echo(f"  {path.resolve()}")
+    if reaches((c["severity"] for c in model["conflicts"]), fail_on):
         ctx.exit(EXIT_CONFLICTS)

@@ -47,7 +47,10 @@ def threshold_zone(loaded: LoadedProject, rule: Rule, rasters: DerivedRasters | 
     frame = select(loaded, rule.left).frame
     spec = loaded.project.rasters.get(raster)
     if spec is None:
-        raise RuleSkipped(f"the project has no raster {raster!r} ([rasters.{raster}])")
+        raise RuleSkipped(
+            f"the project has no raster {raster!r} ([rasters.{raster}])",
+            f"项目没有栅格“{raster}”（[rasters.{raster}]）",
+        )
     info = spec.info()
     if len(frame):
         bounds = tuple(frame.to_crs(info.crs).total_bounds)

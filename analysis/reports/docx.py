@@ -1,11 +1,16 @@
-"""``report.docx``: the document a bureau sends (python-docx).
+"""``report.docx``: the 审查报告 a bureau signs (python-docx).
 
-Title and date, data sources, method (the rule packs with each rule's
-citation), the results (summary, the static overview figure, the tables by
-rule, county and township), the plan targets, and an appendix of conflicts.
-Fonts are set for both scripts — 宋体/黑体 for Chinese (``w:eastAsia``),
-Times New Roman/Arial for Latin — so the document looks the same in Word
-and WPS. Data values are only ever the text of runs (python-docx escapes
+A centred title, a 目录 (a TOC field Word and WPS fill in), page numbers
+(第 X 页 共 Y 页), then 一、基本情况 (project, layers, inputs with their
+SHA-256), 二、审查依据 (rule packs and each rule's citation), 三、审查方法,
+四、审查结果 (by severity, rule, control line, county and township, plan
+targets, terrain, land classes, the overview figure), 五、审查结论 (the
+verdict and each rule's status), 六、问题清单与处置建议 (:mod:`.docx_issues`,
+with a small map per prohibited group), the signature block and the
+appendix of conflicts. Every table fits its page (:mod:`.docx_tables`);
+page, fonts and fields are in :mod:`.docx_styles`.
+
+Data values are only ever the text of runs (python-docx and lxml escape
 them; no field, hyperlink or markup is built from data), and the characters
 XML cannot hold are removed from the report before anything is written.
 """
@@ -17,20 +22,24 @@ from collections.abc import Mapping
 from typing import Any
 
 from docx import Document
-from docx.enum.section import WD_ORIENT, WD_SECTION
-from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.oxml import OxmlElement
-from docx.oxml.ns import qn
-from docx.shared import Cm, Pt, RGBColor
+from docx.document import Document as DocumentObject
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
+from docx.shared import Cm
 
 from geoplan.analysis.citations import shown_quote
-from geoplan.analysis.reports.format import display_width, fmt
+from geoplan.analysis.reports.docx_issues import add_appendix, add_issues, add_signature
+from geoplan.analysis.reports.docx_styles import add_toc, fill_toc, headings, set_up
+from geoplan.analysis.reports.docx_tables import add_fitted
+from geoplan.analysis.reports.format import chinese_datetime, number
 from geoplan.analysis.reports.tables import (
+    Column,
     Table,
-    conflict_table,
+    control_line_table,
     county_table,
     headline,
+    land_class_table,
     layer_table,
+    rule_status_table,
     rule_table,
     severity_table,
     target_table,
@@ -40,189 +49,186 @@ from geoplan.analysis.reports.tables import (
 from geoplan.geo.text import xml_safe
 from geoplan.layers.vocabulary import SEVERITY_TITLES
 
-#: Conflicts listed in the appendix at most; the rest are in report.xlsx.
-APPENDIX_ROWS = 1000
-#: The columns each table of the document shows (by key; the tables have more).
-_LAYER_COLUMNS = ("title", "source", "features", "area_km2")
-_RULE_COLUMNS = ("title", "severity", "conflicts", "area_mu", "area_ha", "slivers", "citation")
-_TARGET_COLUMNS = (
-    "indicator",
-    "unit",
-    "constraint",
-    "target",
-    "measured",
-    "difference",
-    "difference_pct",
-    "status",
+_INPUT_KINDS = {
+    "vector": "矢量数据",
+    "raster": "栅格数据",
+    "project": "项目文件",
+    "rule_pack": "规则包",
+}
+_METHOD = (
+    "各规则按其空间关系（不得重叠、须位于其内、不得位于缓冲距离内等）在工作坐标系中"
+    "逐要素求交，得到冲突图形；每处冲突再按乡镇边界切分，记录所在县区、乡镇及其乡镇级"
+    "主体功能区。",
+    "面积一律按 CGCS2000 椭球面计算（与国土调查的面积口径一致），不用高斯投影平面面积；"
+    "1 亩 = 10000/15 平方米，1 公顷 = 10000 平方米。",
+    "小于规则容差的碎片（多为两图层边界不完全重合造成）不计为冲突；按乡镇切分后不足 0.01 亩"
+    "的零碎部分同样计为碎片。各规则剔除的碎片个数列于规则表。",
+    "同一块土地可能被多条规则同时发现。“冲突面积合计”逐条相加；“涉及土地面积”取各冲突"
+    "图形的并集，同一块土地只计一次。结论、问题清单均以涉及土地面积为准。",
 )
-_APPENDIX_COLUMNS = (
-    "conflict_id",
-    "rule_title",
-    "severity",
-    "county",
-    "township",
-    "left",
-    "right",
-    "area_mu",
-    "area_ha",
-)
-_BODY = ("Times New Roman", "宋体")
-_HEADING = ("Arial", "黑体")
 
 
-def _fonts(style, latin: str, chinese: str, size: float | None = None) -> None:
-    style.font.name = latin
-    if size:
-        style.font.size = Pt(size)
-    fonts = style.element.get_or_add_rPr().get_or_add_rFonts()
-    fonts.set(qn("w:eastAsia"), chinese)
-    fonts.set(qn("w:ascii"), latin)
-    fonts.set(qn("w:hAnsi"), latin)
+def _present(table: Table, *keys: str) -> Table:
+    """``table`` with the columns of ``keys`` that it has, in that order."""
+    have = {c.key for c in table.columns}
+    return table.only(*(k for k in keys if k in have))
 
 
-def _setup(document) -> None:
-    section = document.sections[0]
-    section.page_width, section.page_height = Cm(21.0), Cm(29.7)
-    for side in ("left_margin", "right_margin"):
-        setattr(section, side, Cm(2.0))
-    _fonts(document.styles["Normal"], *_BODY, 10.5)
-    for name, size in (("Title", 20), ("Heading 1", 15), ("Heading 2", 12.5)):
-        style = document.styles[name]
-        _fonts(style, *_HEADING, size)
-        style.font.color.rgb = RGBColor(0, 0, 0)
-        style.font.bold = True
-
-
-def _repeat_header(row) -> None:
-    properties = row._tr.get_or_add_trPr()
-    header = OxmlElement("w:tblHeader")
-    header.set(qn("w:val"), "true")
-    properties.append(header)
-
-
-_CHAR_CM = 0.21  # width of a Latin character at 8.5 pt; a Chinese one counts two
-
-
-def _column_widths(table, columns: list[list[str]], numeric: list[bool], total_cm: float) -> None:
-    """Numbers get the width they need; text columns share the rest by their length."""
-    need = [max(display_width(t) for t in texts[:300]) + 1 for texts in columns]
-    fixed = sum(n * _CHAR_CM for n, is_number in zip(need, numeric, strict=True) if is_number)
-    text_need = sum(min(n, 40) for n, is_number in zip(need, numeric, strict=True) if not is_number)
-    share = max(total_cm - fixed, 2.0) / max(text_need, 1)
-    table.autofit = False
-    for column, n, is_number in zip(table.columns, need, numeric, strict=True):
-        width = Cm(n * _CHAR_CM if is_number else max(1.2, min(n, 40) * share))
-        column.width = width  # the grid LibreOffice and WPS read
-        for cell in column.cells:
-            cell.width = width  # the cell widths Word reads
-
-
-def _table(document, table: Table, limit: int | None = None, total_cm: float = 17.0):
-    """Add ``table`` (its first ``limit`` rows), ``total_cm`` wide, with a repeated header row."""
-    rows = table.rows if limit is None else table.rows[:limit]
-    width = len(table.columns)
-    out = document.add_table(rows=1 + len(rows), cols=width)
-    out.style = "Table Grid"
-    cells = out._cells  # one list, row by row: much faster than out.cell(i, j)
-    for j, column in enumerate(table.columns):
-        cells[j].text = column.heading
-    for i, row in enumerate(rows, start=1):
-        for j, column in enumerate(table.columns):
-            cell = cells[i * width + j]
-            cell.text = fmt(row[column.key], column.kind)
-            if column.kind != "text":
-                cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
-    texts = [[cells[i * width + j].text for i in range(len(rows) + 1)] for j in range(width)]
-    numeric = [column.kind != "text" for column in table.columns]
-    _column_widths(out, texts, numeric, total_cm)
-    _repeat_header(out.rows[0])
-    for cell in cells[:width]:
-        for run in cell.paragraphs[0].runs:
-            run.font.bold = True
-    for cell in cells:
-        for run in cell.paragraphs[0].runs:
-            run.font.size = Pt(8.5)
-    return out
-
-
-def render_docx(report: Mapping[str, Any], *, overview_png: bytes | None) -> bytes:
-    """The Word document of a report (the ``report.json`` data model), as bytes."""
-    report = xml_safe(report)
-    document = Document()
-    _setup(document)
-    project = report["project"]["name"]
-    document.add_heading(f"{project}国土空间规划冲突检查报告", level=0)
-    document.add_paragraph(
-        f"运行时间：{report['run']['started']}　　工具：geoplan {report['tool']['version']}"
-    )
-
-    document.add_heading("一、数据来源", level=1)
+def _basics(document: DocumentObject, report: Mapping[str, Any]) -> None:
+    document.add_heading("一、基本情况", level=1)
     inputs = report["inputs"]
-    document.add_paragraph(
-        f"项目文件 {inputs['project_file']}，工作坐标系 {inputs['working_crs']}；"
-        "面积均按 CGCS2000 椭球面计算。各图层如下（文件的 SHA-256 校验值见 report.json）。"
-    )
-    _table(document, layer_table(report).only(*_LAYER_COLUMNS))
+    provenance = report.get("provenance")
+    started = (provenance or report["run"])["started"]
+    document.add_heading("（一）项目概况", level=2)
+    lines = [
+        f"项目名称：{report['project']['name']}",
+        f"项目文件：{inputs['project_file']}",
+        f"工作坐标系：{inputs['working_crs']}（面积按 CGCS2000 椭球面计算）",
+        f"审查开始时间：{chinese_datetime(started)}",
+    ]
+    if provenance:
+        lines += [
+            f"审查完成时间：{chinese_datetime(provenance['finished'])}"
+            f"（用时 {number(provenance['duration_s'], 1)} 秒）",
+            f"运行结果代码：{provenance['exit_status']}",
+        ]
+    lines.append(f"审查工具：geoplan {report['tool']['version']}")
+    for line in lines:
+        document.add_paragraph(line)
+    document.add_heading("（二）审查图层", level=2)
+    add_fitted(document, layer_table(report).only("title", "source", "features", "area_km2"))
+    if provenance:
+        rows = [
+            {
+                "path": item["path"],
+                "kind": _INPUT_KINDS.get(item["kind"], item["kind"]),
+                "bytes": item["bytes"],
+                "sha256": item["sha256"],
+            }
+            for item in provenance["inputs"]
+        ]
+        columns = (
+            Column("path", "文件"),
+            Column("kind", "类型"),
+            Column("bytes", "大小（字节）", "int"),
+            Column("sha256", "SHA-256 校验值"),
+        )
+        add_fitted(
+            document,
+            Table("provenance", "输入文件", columns, rows),
+            heading=(2, "（三）输入文件及其校验值"),
+            note="每个输入文件（矢量、栅格、项目文件、规则包）的 SHA-256 校验值如下；"
+            "文件有任何改动，校验值即不同。",
+        )
 
-    document.add_heading("二、检查方法", level=1)
+
+def _basis(document: DocumentObject, report: Mapping[str, Any]) -> None:
+    document.add_heading("二、审查依据", level=1)
     document.add_paragraph(
-        f"按规则包 {'、'.join(report['rule_packs'])} 逐条检查图层间的空间关系；"
-        "每处冲突按乡镇边界切分，记录所在县区、乡镇及其乡镇级主体功能区。"
-        "小于规则容差的碎片不计为冲突，但计数列于规则表。各规则及其依据："
+        f"本次审查采用规则包 {'、'.join(report['rule_packs'])}，"
+        f"共 {len(report['summary']['by_rule'])} 条规则。"
+        "各规则及其依据如下（原文未经逐字核对的，只列条目）："
     )
     for rule in report["summary"]["by_rule"]:
         citation = rule["citation"]
+        quote = shown_quote(citation["quote"], citation["quote_confirmed"])
         text = (
             f"{rule['title']}（{SEVERITY_TITLES.get(rule['severity'], rule['severity'])}）："
             f"{citation['text']}"
         )
-        quote = shown_quote(citation["quote"], citation["quote_confirmed"])
         text += f"——“{quote}”" if citation["quote_confirmed"] else f"——{quote}"
-        if rule["remedy"]:
-            text += f"；处置建议：{rule['remedy']['text']}"
-        if rule["status"] != "evaluated":
-            text += f"（未检查：{rule['skipped_reason']}）"
         document.add_paragraph(text, style="List Bullet")
 
-    document.add_heading("三、检查结果", level=1)
+
+def _method(document: DocumentObject) -> None:
+    document.add_heading("三、审查方法", level=1)
+    for text in _METHOD:
+        document.add_paragraph(text)
+
+
+def _results(
+    document: DocumentObject, report: Mapping[str, Any], overview_png: bytes | None
+) -> None:
+    document.add_heading("四、审查结果", level=1)
     document.add_paragraph(headline(report))
-    _table(document, severity_table(report))
+    add_fitted(document, severity_table(report))
     if overview_png is not None:
-        document.add_paragraph()
-        document.add_picture(io.BytesIO(overview_png), width=Cm(15.5))
+        frame = document.add_paragraph()
+        frame.add_run().add_picture(io.BytesIO(overview_png), width=Cm(15.5))
+        frame.alignment = WD_ALIGN_PARAGRAPH.CENTER
         caption = document.add_paragraph("图 1　冲突分布概览图（红：禁止；橙：限制；蓝：提示）")
         caption.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    document.add_heading("（一）按规则", level=2)
-    _table(document, rule_table(report).only(*_RULE_COLUMNS))
-    document.add_heading("（二）按县区", level=2)
-    _table(document, county_table(report))
-    document.add_heading("（三）按乡镇", level=2)
-    _table(document, township_table(report))
-
-    document.add_heading("四、规划指标对照", level=1)
+    area_keys = ("conflicts", "land_area_mu", "area_mu", "area_ha")
+    sections = [
+        ("按规则", _present(rule_table(report), "title", "severity", *area_keys, "slivers")),
+        ("三条控制线占用", control_line_table(report)),
+        ("按县区", _present(county_table(report), "county", "severity", *area_keys)),
+        ("按乡镇", _present(township_table(report), "county", "township", "severity", *area_keys)),
+    ]
     targets = target_table(report)
     if targets.rows:
-        _table(document, targets.only(*_TARGET_COLUMNS))
-    else:
-        document.add_paragraph("项目未设指标。")
-
+        keys = ("indicator", "unit", "constraint", "target", "measured", "difference", "status")
+        sections.append(("规划指标对照", targets.only(*keys)))
     terrain = terrain_table(report)
     if terrain.rows:
-        document.add_heading("五、乡镇地形", level=1)
-        document.add_paragraph("由数字高程模型按乡镇统计，部分落入乡镇的栅格按覆盖比例加权。")
-        _table(document, terrain)
+        sections.append(("乡镇地形（由数字高程模型按覆盖比例加权统计）", terrain))
+    land = land_class_table(report)
+    if land.rows:
+        sections.append(("压占地类（扣除田坎前后）", land))
+    numerals = "一二三四五六七八九十"
+    for i, (title, table) in enumerate(sections):
+        add_fitted(document, table, heading=(2, f"（{numerals[i]}）{title}"))
 
-    appendix = document.add_section(WD_SECTION.NEW_PAGE)
-    appendix.orientation = WD_ORIENT.LANDSCAPE
-    appendix.page_width, appendix.page_height = Cm(29.7), Cm(21.0)
-    document.add_heading("附录　冲突明细", level=1)
-    conflicts = conflict_table(report)
-    if len(conflicts.rows) > APPENDIX_ROWS:
-        document.add_paragraph(
-            f"共 {len(conflicts.rows):,} 处，此处列出前 {APPENDIX_ROWS:,} 处；"
-            "全部见 report.xlsx 的“冲突明细”表。"
-        )
-    _table(document, conflicts.only(*_APPENDIX_COLUMNS), limit=APPENDIX_ROWS, total_cm=25.7)
+
+def _conclusion(document: DocumentObject, report: Mapping[str, Any]) -> None:
+    document.add_heading("五、审查结论", level=1)
+    verdict = report.get("verdict")
+    if verdict:
+        paragraph = document.add_paragraph()
+        paragraph.add_run(f"审查结论：{verdict['title']}。").bold = True
+        paragraph.add_run(verdict["reason"])
+    add_fitted(document, rule_status_table(report))
+
+
+def render_docx(
+    report: Mapping[str, Any],
+    *,
+    overview_png: bytes | None,
+    issue_maps: Mapping[str, bytes] | None = None,
+) -> bytes:
+    """The 审查报告 of a report (the ``report.json`` data model), as bytes.
+
+    Parameters
+    ----------
+    report : mapping
+        The report model.
+    overview_png : bytes, optional
+        The overview figure.
+    issue_maps : mapping of str to bytes, optional
+        The small map (PNG) of each prohibited issue group, by issue id
+        (:func:`analysis.reports.finding_maps.finding_maps`).
+    """
+    report = xml_safe(report)
+    document = Document()
+    set_up(document)
+    title = document.add_paragraph(
+        f"{report['project']['name']}国土空间规划合规性审查报告", style="Title"
+    )
+    title.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    started = (report.get("provenance") or report["run"])["started"]
+    date = document.add_paragraph(f"审查时间：{chinese_datetime(started)}")
+    date.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    toc = add_toc(document)
+    document.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
+    _basics(document, report)
+    _basis(document, report)
+    _method(document)
+    _results(document, report, overview_png)
+    _conclusion(document, report)
+    add_issues(document, report, issue_maps or {})
+    add_signature(document, started)
+    add_appendix(document, report)
+    fill_toc(toc, headings(document))
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()

@@ -10,6 +10,7 @@ kind       text                               Excel format
 ``area``   ``12,345.68`` (two decimals)       ``#,##0.00``
 ``number`` ``12,345.6789`` (up to four)       ``#,##0.####``
 ``pct``    ``+1.25 %`` (signed)               ``+0.00" %"``
+``share``  ``1.25 %`` (a share, per cent)     ``0.00" %"``
 =========  =================================  ==============
 
 A missing value is ``-`` in a number column and empty in a text column.
@@ -18,12 +19,19 @@ A missing value is ``-`` in a number column and empty in a text column.
 from __future__ import annotations
 
 import unicodedata
+from datetime import datetime
 from typing import Any
 
 #: What a missing number is written as.
 MISSING = "-"
 #: Excel number format of each numeric column kind.
-EXCEL_FORMATS = {"int": "#,##0", "area": "#,##0.00", "number": "#,##0.####", "pct": '+0.00" %"'}
+EXCEL_FORMATS = {
+    "int": "#,##0",
+    "area": "#,##0.00",
+    "number": "#,##0.####",
+    "pct": '+0.00" %"',
+    "share": '0.00" %"',
+}
 
 
 def number(value: float | None, digits: int = 2) -> str:
@@ -45,6 +53,30 @@ def number(value: float | None, digits: int = 2) -> str:
     ('437,992.69', '12', '-')
     """
     return MISSING if value is None else f"{value:,.{digits}f}"
+
+
+def chinese_date(iso: str) -> str:
+    """An ISO 8601 date or date-time as a Chinese date.
+
+    Examples
+    --------
+    >>> chinese_date("2026-12-01T12:46:34+08:00")
+    '2026年12月1日'
+    """
+    moment = datetime.fromisoformat(iso)
+    return f"{moment.year}年{moment.month}月{moment.day}日"
+
+
+def chinese_datetime(iso: str) -> str:
+    """An ISO 8601 date-time as a Chinese date and the time to the minute (as written).
+
+    Examples
+    --------
+    >>> chinese_datetime("2026-12-01T08:05:09+08:00")
+    '2026年12月1日 08:05'
+    """
+    moment = datetime.fromisoformat(iso)
+    return f"{chinese_date(iso)} {moment:%H:%M}"
 
 
 def percent(value: float | None) -> str:
@@ -76,6 +108,8 @@ def fmt(value: Any, kind: str) -> str:
         return number(float(value))
     if kind == "pct":
         return percent(value)
+    if kind == "share":
+        return f"{float(value):.2f} %"
     if kind == "number":
         return f"{float(value):,.4f}".rstrip("0").rstrip(".")
     return str(value)

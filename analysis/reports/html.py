@@ -1,11 +1,15 @@
 """``report.html``: the report to read on screen and print, self-contained.
 
-Headline and severity cards, charts as inline SVG, the static overview
-figure as a ``data:`` image, the interactive ``map.html`` beside it in an
-iframe (left out when printing), the tables by rule, county and township,
-the plan targets, the largest conflicts with their citations, and the run's
-inputs. Everything comes from the report data model; every value is
-escaped.
+The verdict first (a box coloured by 通过 / 需整改 / 不通过, its reason and
+rule), then the land the conflicts take by severity (cards, table, charts
+as inline SVG with a panel per severity), the control lines, the 问题清单
+(prohibited first, with locations, citations and remedies; at most
+:data:`HTML_FINDINGS` of each severity, with a note that the full list is
+in report.xlsx and report.json), each rule's conclusion, the static
+overview figure as a ``data:`` image, the interactive ``map.html`` beside it
+in an iframe (left out when printing), the tables by rule, county and
+township, the plan targets, land classes, terrain and the run's inputs.
+Everything comes from the report data model; every value is escaped.
 """
 
 from __future__ import annotations
@@ -15,23 +19,37 @@ from collections.abc import Mapping
 from html import escape
 from typing import Any
 
-from geoplan.analysis.reports.format import fmt, number
-from geoplan.analysis.reports.svg import stacked_bars
+from geoplan.analysis.reports.format import chinese_datetime, display_width, fmt, number
+from geoplan.analysis.reports.svg import severity_bars
 from geoplan.analysis.reports.tables import (
     Table,
+    control_line_table,
     county_table,
     headline,
+    issue_table,
+    issue_tally,
+    land_class_table,
     layer_table,
     place,
+    rule_status_table,
     rule_table,
     severity_table,
     target_table,
     terrain_table,
-    top_conflict_table,
     township_table,
+    verdict_lines,
 )
 from geoplan.layers.vocabulary import SEVERITIES, SEVERITY_TITLES
 from geoplan.maps.style import SEVERITY_STYLES
+
+#: Findings of each severity the page lists (the largest first); the 问题清单 in
+#: full is in report.xlsx and report.json — a city's tens of thousands made a
+#: page of 37 MB that no browser shows usably.
+HTML_FINDINGS = 500
+#: Display width (columns) up to which a text column's values do not wrap.
+_SHORT = 12
+#: Border colour of the verdict box by verdict status.
+_VERDICT_COLORS = {"fail": "#c62828", "conditional": "#ef6c00", "pass": "#2e7d32"}
 
 _CSS = """
 body { font: 14px/1.5 "Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", "SimSun",
@@ -43,13 +61,18 @@ h2 { font-size: 18px; border-bottom: 2px solid #444; padding-bottom: 2px; margin
 .card { border-radius: 6px; padding: 10px 16px; min-width: 180px; color: #111;
         border-left: 8px solid; background: #f7f7f7; }
 .card b { font-size: 22px; display: block; }
+.verdict { border: 3px solid; border-radius: 6px; padding: 8px 16px; margin: 12px 0; }
+.verdict b { font-size: 22px; }
+.verdict p { margin: 4px 0; }
 table { border-collapse: collapse; width: 100%; margin: 8px 0 16px; font-size: 13px; }
 th, td { border: 1px solid #bbb; padding: 3px 6px; vertical-align: top; }
 th { background: #eee; text-align: left; }
 td.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
+td.short { white-space: nowrap; }
 tr { page-break-inside: avoid; }
 tr.fail td { background: #fde0dc; }
 .chart text { font-size: 12px; } .chart .chart-title { font-weight: bold; font-size: 13px; }
+.chart .chart-panel { font-weight: bold; }
 .figure img { width: 100%; max-width: 860px; border: 1px solid #ccc; }
 .legend span { display: inline-block; margin-right: 14px; font-size: 12px; }
 .legend i { display: inline-block; width: 14px; height: 10px; margin-right: 4px; }
@@ -60,19 +83,37 @@ iframe { width: 100%; height: 640px; border: 1px solid #ccc; }
 
 
 def html_table(table: Table) -> str:
-    """A table as HTML, ``id`` its key; numbers right-aligned, failed rows marked."""
+    """A table as HTML, ``id`` its key; numbers right-aligned, failed rows marked.
+
+    A text column whose values are all short (a severity, a county) does not
+    wrap, so "禁止" or "通江县" never breaks one character per line.
+    """
     ident = f' id="{escape(table.key)}"'
     head = "".join(f"<th>{escape(h)}</th>" for h in table.headings)
+    texts = [[fmt(row[c.key], c.kind) for c in table.columns] for row in table.rows]
+    short = [
+        c.kind == "text" and all(display_width(r[i]) <= _SHORT for r in texts)
+        for i, c in enumerate(table.columns)
+    ]
+    classes = [
+        ' class="num"' if c.kind != "text" else ' class="short"' if short[i] else ""
+        for i, c in enumerate(table.columns)
+    ]
     rows = []
-    for row in table.rows:
-        cells = "".join(
-            f'<td class="num">{escape(fmt(row[c.key], c.kind))}</td>'
-            if c.kind != "text"
-            else f"<td>{escape(fmt(row[c.key], c.kind))}</td>"
-            for c in table.columns
-        )
+    for row, values in zip(table.rows, texts, strict=True):
+        cells = "".join(f"<td{k}>{escape(v)}</td>" for k, v in zip(classes, values, strict=True))
         rows.append(f'<tr class="fail">{cells}</tr>' if table.failed(row) else f"<tr>{cells}</tr>")
     return f"<table{ident}><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def _verdict(report: Mapping[str, Any]) -> str:
+    verdict = report["verdict"]
+    first, *rest = verdict_lines(report)
+    lines = "".join(f"<p>{escape(line)}</p>" for line in rest)
+    return (
+        f'<div class="verdict" id="verdict" style="border-color: '
+        f'{_VERDICT_COLORS[verdict["status"]]}"><b>{escape(first)}</b>{lines}</div>'
+    )
 
 
 def _cards(report: Mapping[str, Any]) -> str:
@@ -80,45 +121,42 @@ def _cards(report: Mapping[str, Any]) -> str:
     for row in report["summary"]["by_severity"]:
         color = SEVERITY_STYLES[row["severity"]].color
         cards.append(
-            f'<div class="card" style="border-color: {color}">{escape(row["title"])}'
-            f"<b>{fmt(row['conflicts'], 'int')} 处</b>{number(row['area_mu'])} 亩 · "
-            f"{number(row['area_ha'])} 公顷</div>"
+            f'<div class="card" style="border-color: {color}">{escape(row["title"])}类'
+            f"<b>涉及土地 {number(row['land_area_mu'])} 亩</b>"
+            f"{fmt(row['conflicts'], 'int')} 处 · {number(row['land_area_ha'])} 公顷</div>"
         )
     return f'<div class="cards">{"".join(cards)}</div>'
 
 
 def _charts(report: Mapping[str, Any]) -> str:
     summary = report["summary"]
-    rules = [r for r in summary["by_rule"] if r["status"] == "evaluated" and r["conflicts"]]
-    by_rule = stacked_bars(
-        [r["title"] for r in rules],
-        [
-            (
-                SEVERITY_TITLES[s],
-                SEVERITY_STYLES[s].color,
-                [r["area_mu"] if r["severity"] == s else 0.0 for r in rules],
-            )
-            for s in SEVERITIES
-        ],
-        unit="亩",
-        title="冲突面积（亩），按规则",
-    )
-    counties = sorted({place(r["county"]) for r in summary["by_county"]})
-    area = {(place(r["county"]), r["severity"]): r["area_mu"] for r in summary["by_county"]}
-    by_county = stacked_bars(
-        counties,
-        [
-            (
-                SEVERITY_TITLES[s],
-                SEVERITY_STYLES[s].color,
-                [area.get((c, s), 0.0) for c in counties],
-            )
-            for s in SEVERITIES
-        ],
-        unit="亩",
-        title="冲突面积（亩），按县区与严重程度",
-    )
+    panels_rule, panels_county = [], []
+    for s in SEVERITIES:
+        heading, color = f"{SEVERITY_TITLES[s]}类", SEVERITY_STYLES[s].color
+        rules = [r for r in summary["by_rule"] if r["severity"] == s and r["conflicts"]]
+        panels_rule.append((heading, color, [(r["title"], r["land_area_mu"]) for r in rules]))
+        counties = [r for r in summary["by_county"] if r["severity"] == s]
+        bars = [(place(r["county"]), r["land_area_mu"]) for r in counties]
+        panels_county.append((heading, color, bars))
+    by_rule = severity_bars(panels_rule, unit="亩", title="涉及土地（亩），按严重程度与规则")
+    by_county = severity_bars(panels_county, unit="亩", title="涉及土地（亩），按严重程度与县区")
     return f"<div>{by_rule}</div><div>{by_county}</div>"
+
+
+def _issues(report: Mapping[str, Any]) -> list[str]:
+    """The 问题清单: up to :data:`HTML_FINDINGS` of each severity, and where the rest are."""
+    table = issue_table(report, per_severity=HTML_FINDINGS)
+    if not table.rows:
+        return []
+    section = [f"<h2>{escape(table.title)}</h2>"]
+    if len(table.rows) < len(report["issues"]):
+        note = (
+            f"共 {issue_tally(report)}；本节各严重程度只列涉及土地最多的前 {HTML_FINDINGS:,} 项，"
+            f"共 {len(table.rows):,} 项。完整问题清单见 report.xlsx（“问题清单”表）"
+            "与 report.json（issues）。"
+        )
+        section.append(f'<p class="note" id="issues-note">{escape(note)}</p>')
+    return [*section, html_table(table)]
 
 
 def _inputs(report: Mapping[str, Any]) -> str:
@@ -181,7 +219,7 @@ def render_html(
             f'在新窗口打开 {escape(map_file)}</a></p><iframe src="{escape(map_file)}" '
             'title="交互地图"></iframe></div>'
         )
-    targets = target_table(report)
+    started = chinese_datetime(report["run"]["started"])
     sections = [
         "<!DOCTYPE html>",
         '<html lang="zh-CN"><head><meta charset="utf-8">',
@@ -189,14 +227,24 @@ def render_html(
         f"<title>{escape(project)} 国土空间规划冲突检查报告</title>",
         f"<style>{_CSS}</style></head><body>",
         f"<h1>{escape(project)}</h1><p>国土空间规划冲突检查报告</p>",
-        f'<p class="meta">运行时间 {escape(report["run"]["started"])} · geoplan '
+        f'<p class="meta">检查时间 {escape(started)} · geoplan '
         f"{escape(report['tool']['version'])} · 规则包 "
         f"{escape('、'.join(report['rule_packs']))}</p>",
+        "<h2>审查结论</h2>",
+        _verdict(report),
         "<h2>概况</h2>",
         f"<p>{escape(headline(report))}</p>",
         _cards(report),
         html_table(severity_table(report)),
         _charts(report),
+    ]
+    lines = control_line_table(report)
+    if lines.rows:
+        sections += [f"<h2>{escape(lines.title)}</h2>", html_table(lines)]
+    sections += _issues(report)
+    sections += [
+        f"<h2>{escape(rule_status_table(report).title)}</h2>",
+        html_table(rule_status_table(report)),
         "<h2>冲突分布概览图</h2>",
         figure,
         interactive,
@@ -207,12 +255,11 @@ def render_html(
         "<h2>按乡镇（乡镇级主体功能区）</h2>",
         html_table(township_table(report)),
         "<h2>规划指标对照</h2>",
-        html_table(targets) if targets.rows else "<p>项目未设指标。</p>",
     ]
-    terrain = terrain_table(report)
-    if terrain.rows:
-        sections += [f"<h2>{escape(terrain.title)}</h2>", html_table(terrain)]
-    top = top_conflict_table(report)
-    sections += [f"<h2>{escape(top.title)}</h2>", html_table(top)]
+    targets = target_table(report)
+    sections.append(html_table(targets) if targets.rows else "<p>项目未设指标。</p>")
+    for table in (land_class_table(report), terrain_table(report)):
+        if table.rows:
+            sections += [f"<h2>{escape(table.title)}</h2>", html_table(table)]
     sections += ["<h2>输入数据</h2>", _inputs(report), "</body></html>"]
     return "\n".join(sections)

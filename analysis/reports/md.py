@@ -12,20 +12,23 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from geoplan.analysis.reports.format import fmt
+from geoplan.analysis.reports.format import chinese_datetime, fmt
+from geoplan.analysis.reports.html import HTML_FINDINGS
 from geoplan.analysis.reports.tables import (
     Table,
+    control_line_table,
     headline,
-    rule_table,
+    rule_status_table,
+    serious_table,
     severity_table,
     target_table,
-    top_conflict_table,
+    verdict_lines,
 )
 
-#: Largest conflicts listed in the Markdown summary.
+#: Findings listed in the Markdown summary (the rest are in report.html and report.xlsx).
 MD_TOP = 10
 #: The columns each table of the summary shows (by key; the tables have more).
-_RULE_COLUMNS = ("rule_id", "title", "severity", "conflicts", "area_mu", "area_ha")
+_RULE_COLUMNS = ("rule_id", "title", "severity", "status", "conflicts", "land_area_mu", "note")
 _TARGET_COLUMNS = (
     "indicator",
     "unit",
@@ -35,7 +38,16 @@ _TARGET_COLUMNS = (
     "difference_pct",
     "status",
 )
-_TOP_COLUMNS = ("rule_title", "severity", "county", "township", "left", "right", "area_mu")
+_SERIOUS_COLUMNS = (
+    "number",
+    "severity",
+    "rule_title",
+    "features",
+    "location",
+    "centre",
+    "land_area_mu",
+    "remedy",
+)
 
 
 _HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
@@ -78,32 +90,49 @@ def markdown_table(table: Table) -> str:
 
 
 def render_markdown(report: Mapping[str, Any]) -> str:
-    """The Markdown summary of a report (the ``report.json`` data model)."""
-    rules = rule_table(report).where(lambda r: r["conflicts"]).only(*_RULE_COLUMNS)
+    """The Markdown summary of a report (the ``report.json`` data model).
+
+    The verdict and the headline (land taken, counted once) lead, then the
+    most serious findings — prohibited first — with their remedies, each
+    rule's conclusion (符合 / 不符合 / 未检查 and why), and the plan targets.
+    """
+    verdict, *reasons = verdict_lines(report)
     parts = [
         f"# 国土空间规划冲突检查：{md_text(report['project']['name'])}",
         "",
-        f"运行时间 {md_text(report['run']['started'])} · "
+        f"检查时间 {md_text(chinese_datetime(report['run']['started']))} · "
         f"geoplan {md_text(report['tool']['version'])} · "
-        f"规则包 {md_text(', '.join(report['rule_packs']))}",
+        f"规则包 {md_text('、'.join(report['rule_packs']))}",
+        "",
+        f"**{md_text(verdict)}**",
+        "",
+        *(f"- {md_text(line)}" for line in reasons),
         "",
         md_text(headline(report)),
         "",
-        "## 按严重程度",
-        "",
-        markdown_table(severity_table(report)),
-        "",
-        "## 有冲突的规则",
-        "",
-        markdown_table(rules) if rules.rows else "无。",
-        "",
     ]
+    serious = serious_table(report, MD_TOP)
+    if serious.rows:
+        parts += [
+            f"## {md_text(serious.title)}",
+            "",
+            markdown_table(serious.only(*_SERIOUS_COLUMNS)),
+        ]
+        parts += [
+            "",
+            f"完整问题清单（{len(report['issues']):,} 项）见 `report.xlsx`、`report.json`"
+            f"（`report.html` 各严重程度列出涉及土地最多的前 {HTML_FINDINGS:,} 项）。",
+            "",
+        ]
+    parts += ["## 按严重程度", "", markdown_table(severity_table(report)), ""]
+    lines = control_line_table(report)
+    if lines.rows:
+        parts += [f"## {md_text(lines.title)}", "", markdown_table(lines), ""]
+    rules = rule_status_table(report).only(*_RULE_COLUMNS)
+    parts += [f"## {md_text(rules.title)}", "", markdown_table(rules), ""]
     targets = target_table(report).only(*_TARGET_COLUMNS)
     if targets.rows:
         parts += ["## 规划指标对照", "", markdown_table(targets), ""]
-    top = top_conflict_table(report, MD_TOP).only(*_TOP_COLUMNS)
-    if top.rows:
-        parts += [f"## {md_text(top.title)}", "", markdown_table(top), ""]
     parts += [
         "完整结果：`report.html`（可打印）、`report.xlsx`、`report.docx`、`map.html`（离线地图）、"
         "`conflicts.gpkg`、`report.json`。",

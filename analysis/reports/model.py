@@ -3,8 +3,11 @@
 :func:`report_model` builds it once from a :class:`analysis.check_result.CheckResult`
 (``result.report`` keeps it); ``report.json`` is this model as text and
 every other rendering reads it (a loaded ``report.json`` renders the same).
-It is pure: the zonal statistics were computed by the check and the inputs
-hashed by the loader as they were read, so nothing here reads a file.
+It is pure but for one thing: the zonal statistics were computed by the
+check, and the only files it reads are the inputs it hashes for
+``provenance`` and ``inputs`` (once each, :func:`geo.checksum.file_sha256`).
+It computes from the conflicts' geometries the land of each summary group
+(:mod:`.land`), the 问题清单 (:mod:`.issues`) and the verdict (:mod:`.verdict`).
 """
 
 from __future__ import annotations
@@ -18,16 +21,23 @@ import pandas as pd
 
 from geoplan.analysis.conflict_rows import CONFLICT_COLUMNS
 from geoplan.analysis.engine import RuleResult
+from geoplan.analysis.land_classes import land_class_summary
+from geoplan.analysis.provenance import provenance
+from geoplan.analysis.reports.issues import issues, severity_sorted
+from geoplan.analysis.reports.land import LandIndex, grouped_land, land_areas
+from geoplan.analysis.reports.verdict import rule_status, verdict
 from geoplan.geo.units import m2_to_ha, m2_to_mu
 from geoplan.layers.inventory import inventory
 from geoplan.layers.loader import LoadedProject
-from geoplan.layers.vocabulary import SEVERITIES, SEVERITY_TITLES
+from geoplan.layers.vocabulary import SEVERITIES, SEVERITY_TITLES, kind_title
 
 if TYPE_CHECKING:
     from geoplan.analysis.check_result import CheckResult
 
 #: Bumped when a field changes meaning or disappears (adding fields keeps it).
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+#: The control lines (三条控制线) whose occupation ``summary.by_control_line`` reports.
+CONTROL_LINES = ("ecological_redline", "permanent_farmland", "urban_boundary")
 
 
 def tool_version() -> str:
@@ -47,26 +57,29 @@ def _areas(area_m2: float) -> dict[str, float]:
     }
 
 
-def _group(conflicts: pd.DataFrame, keys: list[str]) -> list[dict[str, Any]]:
+def _group(conflicts: pd.DataFrame, index: LandIndex, keys: list[str]) -> list[dict]:
+    """Rows of ``keys`` with conflicts, summed and land areas, in severity order."""
     if len(conflicts) == 0:
         return []
-    grouped = conflicts.groupby(keys, sort=True, dropna=False)
-    table = grouped.agg(conflicts=("conflict_id", "size"), area_m2=("area_m2", "sum"))
-    rows = []
-    for key, row in table.iterrows():
-        key = key if isinstance(key, tuple) else (key,)
-        rows.append(
-            {
-                **dict(zip(keys, key, strict=True)),
-                "conflicts": int(row["conflicts"]),
-                **_areas(row["area_m2"]),
-            }
-        )
-    return rows
+    groups, _, land_m2 = grouped_land(conflicts, index, keys)
+    rows = [
+        {
+            **{k: row[k] for k in keys},
+            "conflicts": int(row["conflicts"]),
+            **_areas(row["area_m2"]),
+            **land_areas(land_m2[i]),
+        }
+        for i, row in enumerate(groups.to_dict("records"))
+    ]
+    return severity_sorted(rows) if "severity" in keys else rows
 
 
-def rule_rows(results: list[RuleResult]) -> list[dict[str, Any]]:
-    """One row per rule: its definition, how it went, its totals (m², 亩, 公顷) and slivers."""
+def rule_rows(results: list[RuleResult], land_m2: dict[str, float]) -> list[dict[str, Any]]:
+    """One row per rule: its definition, status, totals (m², 亩, 公顷), land area and slivers.
+
+    ``land_m2`` is the land area (m²) of each rule with conflicts, by rule id.
+    The rows are in severity order, then land area.
+    """
     rows = []
     for r in results:
         rule = r.rule
@@ -90,43 +103,92 @@ def rule_rows(results: list[RuleResult]) -> list[dict[str, Any]]:
                 "citation": rule.citation.as_dict(),
                 "remedy": rule.remedy.as_dict() if rule.remedy else None,
                 "note": rule.note,
-                "status": r.status,
-                "skipped_reason": r.reason or None,
+                **rule_status(r.status == "evaluated", r.conflicts, r.reason_zh, r.reason),
                 "conflicts": r.conflicts,
                 **_areas(r.area_m2),
+                **land_areas(land_m2.get(rule.id, 0.0)),
                 "slivers": r.slivers.count,
                 "sliver_area_m2": round(r.slivers.area_m2, 2),
                 "seconds": round(r.seconds, 3),
             }
         )
-    return rows
+    return severity_sorted(rows)
 
 
-def summary(result: CheckResult) -> dict[str, Any]:
-    """Counts and areas by rule, severity, county and township, and the target table."""
-    conflicts = pd.DataFrame(result.conflicts.drop(columns="geometry"))
-    by_severity = []
-    for severity in SEVERITIES:
-        part = conflicts[conflicts["severity"] == severity] if len(conflicts) else conflicts
-        by_severity.append(
+def control_line_rows(
+    conflicts: pd.DataFrame, index: LandIndex, layers: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Occupation of each control line: the conflicts whose ground lies in that line.
+
+    A conflict's geometry lies in its left feature (the part of it that
+    breaks the rule) and, for an overlap, in its right feature too; the
+    piece of a park outside the urban boundary does not occupy the boundary.
+
+    ``share_pct`` is the land area as a share of the line's whole area (per
+    cent, from the inventory), None without the layer's area. Rows are in
+    land-area order.
+    """
+    area_km2 = {layer["kind"]: layer["area_km2"] for layer in layers}
+    rows = []
+    for kind in CONTROL_LINES:
+        if len(conflicts) == 0:
+            break
+        overlap = conflicts["detail"] == "overlap"
+        touches = (
+            (conflicts["left_kind"] == kind) | ((conflicts["right_kind"] == kind) & overlap)
+        ).to_numpy()
+        if not touches.any():
+            continue
+        land_m2 = index.land_of(touches)
+        whole = area_km2.get(kind)
+        rows.append(
             {
-                "severity": severity,
-                "title": SEVERITY_TITLES[severity],
-                "conflicts": len(part),
-                **_areas(part["area_m2"].sum() if len(part) else 0.0),
+                "control_line": kind,
+                "title": kind_title(kind),
+                "conflicts": int(touches.sum()),
+                **_areas(conflicts["area_m2"].to_numpy()[touches].sum()),
+                **land_areas(land_m2),
+                "share_pct": round(100 * land_m2 / (whole * 1e6), 4) if whole else None,
             }
         )
+    return sorted(rows, key=lambda r: -r["land_area_m2"])
+
+
+def summary(result: CheckResult, layers: list[dict[str, Any]], index: LandIndex) -> dict[str, Any]:
+    """Counts, summed and land areas by severity, rule, county, township and control line.
+
+    Parameters
+    ----------
+    result : CheckResult
+    layers : list of dict
+        The inventory (``inputs.layers``), for the control lines' whole areas.
+    index : LandIndex
+        Which of ``result.conflicts`` share area (their land is measured by it).
+    """
+    conflicts = pd.DataFrame(result.conflicts.drop(columns="geometry")).reset_index(drop=True)
+    by_severity_land = {r["severity"]: r for r in _group(conflicts, index, ["severity"])}
+    by_severity = []
+    for severity in SEVERITIES:
+        row = by_severity_land.get(severity, {"conflicts": 0, **_areas(0.0), **land_areas(0.0)})
+        by_severity.append({"severity": severity, "title": SEVERITY_TITLES[severity], **row})
+    by_rule_land = {r["rule_id"]: r["land_area_m2"] for r in _group(conflicts, index, ["rule_id"])}
+    land_m2 = index.land_of(np.ones(len(conflicts), dtype=bool))
     return {
         "conflicts": len(conflicts),
         **_areas(conflicts["area_m2"].sum() if len(conflicts) else 0.0),
+        **land_areas(land_m2),
         "rules_evaluated": sum(r.status == "evaluated" for r in result.evaluation.results),
         "rules_skipped": sum(r.status == "skipped" for r in result.evaluation.results),
         "by_severity": by_severity,
-        "by_rule": rule_rows(result.evaluation.results),
-        "by_county": _group(conflicts, ["county", "severity"]),
-        "by_township": _group(conflicts, ["county", "township", "function_type", "severity"]),
+        "by_rule": rule_rows(result.evaluation.results, by_rule_land),
+        "by_county": _group(conflicts, index, ["county", "severity"]),
+        "by_township": _group(
+            conflicts, index, ["county", "township", "function_type", "severity"]
+        ),
+        "by_control_line": control_line_rows(conflicts, index, layers),
         "targets": [row.as_dict() for row in result.targets],
         "terrain_by_township": _terrain_rows(result.terrain),
+        **land_class_summary(result.land_classes),
     }
 
 
@@ -151,8 +213,9 @@ def conflict_records(conflicts: gpd.GeoDataFrame) -> list[dict[str, Any]]:
     """The conflict rows without geometry, JSON-ready (NaN → None, areas rounded)."""
     table = pd.DataFrame(conflicts.drop(columns="geometry"))[list(CONFLICT_COLUMNS)]
     table = table.round({"area_m2": 2, "area_mu": 2, "area_ha": 4, "distance_m": 2})
-    table = table.astype(object).where(table.notna(), None)
-    return table.to_dict(orient="records")
+    # column by column: DataFrame.to_dict boxes each of ~1.4 million cells of a city
+    values = [table[c].to_numpy(dtype=object, na_value=None) for c in CONFLICT_COLUMNS]
+    return [dict(zip(CONFLICT_COLUMNS, row, strict=True)) for row in zip(*values, strict=True)]
 
 
 def inputs(loaded: LoadedProject) -> dict[str, Any]:
@@ -171,13 +234,22 @@ def inputs(loaded: LoadedProject) -> dict[str, Any]:
 def report_model(result: CheckResult) -> dict[str, Any]:
     """The whole report as plain JSON-ready values, in a stable order (``report.json``)."""
     project = result.loaded.project
+    read = inputs(result.loaded)
+    conflicts = result.conflicts.reset_index(drop=True)
+    index = LandIndex(
+        conflicts.geometry.to_numpy(), conflicts["area_m2"].to_numpy(), result.evaluation.crs
+    )
+    totals = summary(result, read["layers"], index)
     return {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "geoplan", "version": tool_version()},
         "run": {"started": result.started.isoformat(timespec="seconds")},
         "project": {"name": project.name, "file": str(project.path)},
         "rule_packs": list(result.packs),
-        "inputs": inputs(result.loaded),
-        "summary": summary(result),
+        "verdict": verdict(totals, result.fail_on),
+        "inputs": read,
+        "provenance": provenance(result, verdict(totals, result.fail_on), tool_version()),
+        "summary": totals,
+        "issues": issues(conflicts, totals["by_rule"], index),
         "conflicts": conflict_records(result.conflicts),
     }

@@ -10,107 +10,71 @@ can be added without touching the renderings that leave it out.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
 from typing import Any
 
 from geoplan.analysis.citations import shown_quote
 from geoplan.analysis.reports.format import number
-from geoplan.layers.vocabulary import SEVERITY_TITLES, UNIT_LABELS, kind_title
+from geoplan.analysis.reports.issues import severity_order
+from geoplan.analysis.reports.review_tables import (
+    control_line_table,
+    issue_citation,
+    issue_remedy,
+    issue_table,
+    issue_tally,
+    rule_status_table,
+    rules_by_id,
+    serious_table,
+    verdict_lines,
+)
+from geoplan.analysis.reports.table_types import (
+    OUTSIDE_TOWNSHIPS,
+    STATUS_NAMES,
+    UNNAMED,
+    Column,
+    Row,
+    Table,
+    feature_label,
+    place,
+)
+from geoplan.analysis.reports.table_types import severity_title as _severity
+from geoplan.layers.vocabulary import UNIT_LABELS, kind_title
 
-STATUS_NAMES = {"pass": "达标", "fail": "未达标", "missing": "缺少数据"}
-OUTSIDE_TOWNSHIPS = "（乡镇范围外）"
-#: How many of the largest conflicts the reports list.
-TOP_CONFLICTS = 20
-
-Row = dict[str, Any]
-
-
-@dataclass(frozen=True)
-class Column:
-    """One column: its key, heading (with its unit) and how values are written.
-
-    Attributes
-    ----------
-    key : str
-        The key of the column's value in each row.
-    heading : str
-    kind : {"text", "int", "area", "number", "pct"}
-        See :mod:`analysis.reports.format`.
-    """
-
-    key: str
-    heading: str
-    kind: str = "text"
-
-
-@dataclass(frozen=True)
-class Table:
-    """A titled table: columns, and rows of plain values (numbers stay numbers) by column key.
-
-    Attributes
-    ----------
-    key : str
-        Identifies the table (the HTML ``id``).
-    title : str
-    columns : tuple of Column
-    rows : list of dict
-        Column key → value; a row may hold keys no column shows.
-    fail_key : str, optional
-        Rows whose value under this key is 未达标 are marked where a
-        rendering can (HTML, XLSX).
-    """
-
-    key: str
-    title: str
-    columns: tuple[Column, ...]
-    rows: list[Row]
-    fail_key: str | None = None
-
-    @property
-    def headings(self) -> list[str]:
-        """The column headings."""
-        return [c.heading for c in self.columns]
-
-    def failed(self, row: Row) -> bool:
-        """Whether ``row`` is marked as failed (see ``fail_key``)."""
-        return self.fail_key is not None and row[self.fail_key] == STATUS_NAMES["fail"]
-
-    def only(self, *keys: str) -> Table:
-        """The table with only the columns of ``keys``, in that order."""
-        by_key = {c.key: c for c in self.columns}
-        return replace(self, columns=tuple(by_key[k] for k in keys))
-
-    def where(self, keep: Callable[[Row], Any]) -> Table:
-        """The table with only the rows for which ``keep(row)`` is true."""
-        return replace(self, rows=[row for row in self.rows if keep(row)])
+__all__ = [
+    "OUTSIDE_TOWNSHIPS",
+    "STATUS_NAMES",
+    "UNNAMED",
+    "Column",
+    "Row",
+    "Table",
+    "control_line_table",
+    "feature_label",
+    "issue_citation",
+    "issue_remedy",
+    "issue_table",
+    "issue_tally",
+    "place",
+    "rule_status_table",
+    "rules_by_id",
+    "serious_table",
+    "verdict_lines",
+]
 
 
-def feature_label(kind: str | None, name: Any, ident: Any) -> str:
-    """``"永久基本农田：名称（编号）"`` for one side of a conflict."""
-    if not kind:
-        return ""
-    return f"{kind_title(kind)}：{name or '—'}（{ident}）"
-
-
-def place(value: str | None) -> str:
-    """A county or township name, or a note that the piece lies outside them."""
-    return value if value else OUTSIDE_TOWNSHIPS
-
-
-def _severity(value: str) -> str:
-    return SEVERITY_TITLES.get(value, value)
-
-
+#: Land areas (the union of a group's conflicts, ground counted once) lead;
+#: the sums of the rows follow, labelled as sums.
 _AREA_COLUMNS = (
     Column("conflicts", "冲突数", "int"),
-    Column("area_mu", "面积（亩）", "area"),
-    Column("area_ha", "面积（公顷）", "area"),
+    Column("land_area_mu", "涉及土地（亩）", "area"),
+    Column("land_area_ha", "涉及土地（公顷）", "area"),
+    Column("area_mu", "面积合计（亩）", "area"),
+    Column("area_ha", "面积合计（公顷）", "area"),
 )
+_AREA_KEYS = tuple(c.key for c in _AREA_COLUMNS)
 
 
 def _areas(row: Mapping[str, Any]) -> Row:
-    return {"conflicts": row["conflicts"], "area_mu": row["area_mu"], "area_ha": row["area_ha"]}
+    return {k: row[k] for k in _AREA_KEYS}
 
 
 def severity_table(report: Mapping[str, Any]) -> Table:
@@ -122,13 +86,15 @@ def severity_table(report: Mapping[str, Any]) -> Table:
 
 
 def rule_table(report: Mapping[str, Any]) -> Table:
-    """Every rule: severity, conflicts, areas, slivers dropped, citation, quote, remedy, status.
+    """Every rule: severity, conclusion, conflicts, areas, slivers, citation, quote, remedy.
 
-    An unconfirmed quote is shown as 「原文待核」, never as wording.
+    In severity order, then land area. An unconfirmed quote is shown as
+    「原文待核」, never as wording; a skipped rule's numbers are missing, its
+    status 未检查 with the reason.
     """
     rows = []
     for r in report["summary"]["by_rule"]:
-        evaluated = r["status"] == "evaluated"
+        evaluated = r["status"] != "skipped"
         counted = {**_areas(r), "slivers": r["slivers"]}
         rows.append(
             {
@@ -139,7 +105,7 @@ def rule_table(report: Mapping[str, Any]) -> Table:
                 "citation": r["citation"]["text"],
                 "quote": shown_quote(r["citation"]["quote"], r["citation"]["quote_confirmed"]),
                 "remedy": r["remedy"]["text"] if r["remedy"] else "",
-                "status": "已检查" if evaluated else f"未检查：{r['skipped_reason']}",
+                "status": r["status_title"] if evaluated else r["skipped_reason"],
             }
         )
     columns = (
@@ -151,7 +117,7 @@ def rule_table(report: Mapping[str, Any]) -> Table:
         Column("citation", "依据"),
         Column("quote", "原文"),
         Column("remedy", "处置建议"),
-        Column("status", "状态"),
+        Column("status", "结论"),
     )
     return Table("rules", "按规则", columns, rows)
 
@@ -271,24 +237,20 @@ def _conflict_row(c: Mapping[str, Any]) -> Row:
         "county": place(c["county"]),
         "township": place(c["township"]),
         "function_type": c["function_type"] or "",
-        "left": feature_label(c["left_kind"], c["left_name"], c["left_id"]),
-        "right": feature_label(c["right_kind"], c["right_name"], c["right_id"]),
+        "left": feature_label(c["left_kind"], c["left_id"], c["left_name"]),
+        "right": feature_label(c["right_kind"], c["right_id"], c["right_name"]),
         "distance_m": c["distance_m"],
         "citation": c["citation"],
     }
 
 
 def conflict_table(report: Mapping[str, Any]) -> Table:
-    """Every conflict, in the order of ``report.json``."""
-    rows = [_conflict_row(c) for c in report["conflicts"]]
-    return Table("conflicts", "冲突明细", _CONFLICT_COLUMNS, rows)
-
-
-def top_conflict_table(report: Mapping[str, Any], n: int = TOP_CONFLICTS) -> Table:
-    """The ``n`` largest conflicts by area."""
-    largest = sorted(report["conflicts"], key=lambda c: (-c["area_m2"], c["conflict_id"]))[:n]
-    title = f"面积最大的 {len(largest)} 处冲突"
-    return Table("top", title, _CONFLICT_COLUMNS, [_conflict_row(c) for c in largest])
+    """Every conflict, most severe first, then by area (largest first)."""
+    ordered = sorted(
+        report["conflicts"],
+        key=lambda c: severity_order(c["severity"], c["area_m2"], c["conflict_id"]),
+    )
+    return Table("conflicts", "冲突明细", _CONFLICT_COLUMNS, [_conflict_row(c) for c in ordered])
 
 
 def layer_table(report: Mapping[str, Any]) -> Table:
@@ -308,13 +270,59 @@ def layer_table(report: Mapping[str, Any]) -> Table:
 
 
 def headline(report: Mapping[str, Any]) -> str:
-    """One sentence: how many conflicts, how much area, how many prohibited."""
+    """One sentence: the land the conflicts take, by severity (most severe first), the rules."""
     s = report["summary"]
-    by = {row["severity"]: row for row in s["by_severity"]}
-    prohibited = by.get("prohibited", {"conflicts": 0, "area_mu": 0.0})
+    found = [
+        f"{row['title']}类 {row['conflicts']:,} 处 {number(row['land_area_mu'])} 亩"
+        for row in s["by_severity"]
+        if row["conflicts"]
+    ]
+    counted = f"，其中{'、'.join(found)}" if found else ""
     return (
-        f"共发现冲突 {s['conflicts']:,} 处，"
-        f"面积 {number(s['area_mu'])} 亩（{number(s['area_ha'])} 公顷）；"
-        f"其中禁止类 {prohibited['conflicts']:,} 处，{number(prohibited['area_mu'])} 亩。"
-        f"检查规则 {s['rules_evaluated']} 条，跳过 {s['rules_skipped']} 条。"
+        f"涉及土地 {number(s['land_area_mu'])} 亩（{number(s['land_area_ha'])} 公顷，"
+        f"同一地块只计一次），共发现冲突 {s['conflicts']:,} 处{counted}。"
+        f"检查规则 {s['rules_evaluated']} 条，未检查 {s['rules_skipped']} 条。"
     )
+
+
+#: How the net area of a land-class row was found (``net_method``).
+NET_METHOD_NAMES = {
+    "coefficient": "按扣除系数",
+    "pro_rata": "按图斑地类面积比例",
+    "gross": "未扣除（无扣除数据）",
+    "mixed": "混合",
+}
+
+
+def land_class_table(report: Mapping[str, Any]) -> Table:
+    """压占地类: occupation conflicts by rule, township and 地类, gross and net of 田坎.
+
+    Empty when the project has no land-survey layer (``summary.land_class_source``).
+    """
+    summary = report["summary"]
+    titles = {r["rule_id"]: r["title"] for r in summary["by_rule"]}
+    rows = [
+        {
+            **r,
+            "rule": titles.get(r["rule_id"], r["rule_id"]),
+            "severity": _severity(r["severity"]),
+            "county": place(r["county"]),
+            "township": place(r["township"]),
+            "net_method": NET_METHOD_NAMES.get(r["net_method"], r["net_method"]),
+        }
+        for r in summary.get("by_land_class", [])
+    ]
+    columns = (
+        Column("rule", "规则"),
+        Column("severity", "严重程度"),
+        Column("county", "县区"),
+        Column("township", "乡镇"),
+        Column("land_class", "地类编码"),
+        Column("land_class_name", "地类名称"),
+        Column("gross_area_mu", "压占面积（亩）", "area"),
+        Column("net_area_mu", "扣除田坎后（亩）", "area"),
+        Column("gross_area_ha", "压占面积（公顷）", "area"),
+        Column("net_area_ha", "扣除田坎后（公顷）", "area"),
+        Column("net_method", "扣除方法"),
+    )
+    return Table("land_classes", "压占地类（按规则、乡镇、地类）", columns, rows)

@@ -1,7 +1,8 @@
 """The report in a terminal: plain-text tables that line up with Chinese text.
 
-:func:`summary_text` is what ``check`` and ``demo`` print (rules,
-severities, skipped rules, targets); :func:`format_table` lines up the
+:func:`summary_text` is what ``check`` and ``demo`` print (the verdict
+first, the land taken by severity, each rule's conclusion, the skipped rules
+with their Chinese reasons, the targets); :func:`format_table` lines up the
 tables of every command.
 """
 
@@ -11,7 +12,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from geoplan.analysis.reports.format import MISSING, display_width, fmt, kind_of, number, percent
-from geoplan.layers.vocabulary import UNIT_LABELS
+from geoplan.analysis.reports.tables import STATUS_NAMES, headline
+from geoplan.analysis.reports.verdict import SKIPPED_PREFIX
+from geoplan.layers.vocabulary import SEVERITY_TITLES, UNIT_LABELS
 
 
 def _cell(value: Any) -> str:
@@ -65,23 +68,27 @@ def _rules(summary: Mapping[str, Any]) -> str:
         [
             r["rule_id"],
             r["title"],
-            r["severity"],
-            r["conflicts"] if r["status"] == "evaluated" else "skipped",
-            number(r["area_mu"]),
-            number(r["area_ha"]),
+            SEVERITY_TITLES[r["severity"]],
+            r["status_title"],
+            r["conflicts"] if r["status"] != "skipped" else None,
+            r["land_area_mu"] if r["status"] != "skipped" else None,
+            r["area_mu"] if r["status"] != "skipped" else None,
             f"{r['slivers']} / {number(r['sliver_area_m2'], 0)} m²" if r["slivers"] else MISSING,
         ]
         for r in summary["by_rule"]
     ]
-    return format_table(rows, ["rule", "规则", "severity", "conflicts", "亩", "公顷", "slivers"])
+    header = ["规则编号", "规则", "严重程度", "结论", "冲突数", "涉及土地（亩）", "面积合计（亩）"]
+    return format_table(rows, [*header, "碎片（个 / 面积）"])
 
 
 def _severities(summary: Mapping[str, Any]) -> str:
     rows = [
-        [s["severity"], s["title"], s["conflicts"], number(s["area_mu"]), number(s["area_ha"])]
-        for s in summary["by_severity"]
+        [s["title"], s["conflicts"], s["land_area_mu"], s["land_area_ha"], s["area_mu"]]
+        for s in [*summary["by_severity"], {**summary, "title": "合计"}]
     ]
-    return format_table(rows, ["severity", "级别", "conflicts", "亩", "公顷"])
+    return format_table(
+        rows, ["严重程度", "冲突数", "涉及土地（亩）", "涉及土地（公顷）", "面积合计（亩）"]
+    )
 
 
 def _targets(summary: Mapping[str, Any]) -> str:
@@ -95,33 +102,35 @@ def _targets(summary: Mapping[str, Any]) -> str:
                 f"{t['constraint']} {number(t['target'], digits)}",
                 number(t["measured"], digits),
                 percent(t["difference_pct"]),
-                t["status"],
+                STATUS_NAMES.get(t["status"], t["status"]),
             ]
         )
-    return format_table(rows, ["指标", "unit", "target", "measured", "diff", "status"])
+    return format_table(rows, ["指标", "单位", "目标值", "实测值", "差值", "结果"])
 
 
 def summary_text(report: Mapping[str, Any]) -> str:
-    """Conflicts by rule and by severity, the skipped rules and the plan targets, as text.
+    """The verdict, the land taken by severity, each rule's conclusion, skipped rules, targets.
 
     Parameters
     ----------
     report : mapping
         The report model (``report.json``).
     """
-    summary = report["summary"]
+    summary, verdict = report["summary"], report["verdict"]
     lines = [
-        f"{report['project']['name']}: {summary['conflicts']} conflicts, "
-        f"{number(summary['area_mu'])} 亩 ({number(summary['area_ha'])} 公顷)",
-        "",
-        _rules(summary),
+        f"审查结论：{verdict['title']}。{verdict['reason']}",
+        f"{report['project']['name']}：{headline(report)}",
         "",
         _severities(summary),
+        "",
+        _rules(summary),
     ]
     skipped = [r for r in summary["by_rule"] if r["status"] == "skipped"]
     if skipped:
-        lines += ["", "skipped rules:"]
-        lines += [f"  {r['rule_id']}: {r['skipped_reason']}" for r in skipped]
+        lines += ["", "未检查的规则："]
+        lines += [
+            f"  {r['rule_id']}：{r['skipped_reason'].removeprefix(SKIPPED_PREFIX)}" for r in skipped
+        ]
     if summary["targets"]:
         lines += ["", _targets(summary)]
     return "\n".join(lines)

@@ -22,6 +22,7 @@ def write_reports(
     *,
     overview_png: bytes | None,
     legend: list[tuple[str, str]],
+    issue_maps: Mapping[str, bytes] | None = None,
 ) -> None:
     """Write :data:`REPORT_FILES` into ``folder``.
 
@@ -35,10 +36,41 @@ def write_reports(
         The static overview figure of the HTML and DOCX reports.
     legend : list of (str, str)
         Label and colour of what the figure shows.
+    issue_maps : mapping of str to bytes, optional
+        The DOCX report's small map (PNG) of each prohibited issue group, by
+        issue id (:func:`analysis.reports.finding_maps.finding_maps`).
     """
-    html = render_html(report, overview_png=overview_png, legend=legend)
-    (folder / "report.html").write_text(html, encoding="utf-8")
-    (folder / "report.xlsx").write_bytes(render_xlsx(report))
-    (folder / "report.docx").write_bytes(render_docx(report, overview_png=overview_png))
-    (folder / "report.md").write_text(render_markdown(report), encoding="utf-8")
-    (folder / "report.json").write_text(report_json(report), encoding="utf-8")
+    for name in REPORT_FILES:
+        write_report(
+            name, report, folder, overview_png=overview_png, legend=legend, issue_maps=issue_maps
+        )
+
+
+def write_report(
+    name: str,
+    report: Mapping[str, Any],
+    folder: Path,
+    *,
+    overview_png: bytes | None,
+    legend: list[tuple[str, str]],
+    issue_maps: Mapping[str, bytes] | None = None,
+) -> None:
+    """Write one of :data:`REPORT_FILES` into ``folder`` (parameters as :func:`write_reports`).
+
+    Only ``report.html`` and ``report.docx`` show the overview figure and its
+    legend, only ``report.docx`` the issue maps; the others ignore them.
+    """
+    path = folder / name
+    if name == "report.html":
+        html = render_html(report, overview_png=overview_png, legend=legend)
+        path.write_text(html, encoding="utf-8")
+    elif name == "report.xlsx":
+        path.write_bytes(render_xlsx(report))
+    elif name == "report.docx":
+        path.write_bytes(render_docx(report, overview_png=overview_png, issue_maps=issue_maps))
+    elif name == "report.md":
+        path.write_text(render_markdown(report), encoding="utf-8")
+    elif name == "report.json":
+        path.write_text(report_json(report), encoding="utf-8")
+    else:
+        raise ValueError(f"{name}: not a report file ({', '.join(REPORT_FILES)})")

@@ -1,7 +1,9 @@
 /* geoplan map helpers. Every value from the data arrives in a JSON slot
-   (maps/elements.py) and reaches the page through textContent, never
+   (maps/slots.py) and reaches the page through textContent, never
    innerHTML: a field holding markup shows as text. The Leaflet APIs that take
-   HTML (layer-control names, attributions) get it escaped. */
+   HTML (layer-control names, attributions) get it escaped. The layer tree,
+   findings, search, identify and the tools extend this namespace
+   (geoplan-*.js). */
 var geoplan = (function () {
   "use strict";
 
@@ -42,6 +44,10 @@ var geoplan = (function () {
     return box;
   }
 
+  /* Popups keep clear of the title (top centre) and the corner controls. */
+  var POPUP = { maxWidth: 460, minWidth: 240, autoPanPaddingTopLeft: [60, 90],
+    autoPanPaddingBottomRight: [60, 40] };
+
   /* Popup and hover tooltip of one feature; spec = {title, fields, tooltip, shared}. */
   function bind(feature, layer, spec) {
     var own = feature.properties || {};
@@ -49,7 +55,7 @@ var geoplan = (function () {
     var title = props[spec.title] || spec.title;
     layer.bindPopup(function () {
       return table(props, title, spec.fields);
-    }, { maxWidth: 460, minWidth: 240 });
+    }, POPUP);
     var tip = [].concat(spec.tooltip).map(function (key) { return props[key]; })
       .filter(Boolean).join(" · ");
     if (tip) {
@@ -89,6 +95,7 @@ var geoplan = (function () {
   function layer(content) {
     var spec = content.spec;
     var group = L.geoJson(null, {
+      pane: spec.pane || "overlayPane",
       style: function (feature) {
         return spec.styles[feature.properties._s || 0];
       },
@@ -101,6 +108,7 @@ var geoplan = (function () {
       }
     });
     group.addData(unpack(content.features));
+    group.geoplanSpec = spec;
     return group;
   }
 
@@ -139,25 +147,12 @@ var geoplan = (function () {
     map.getContainer().appendChild(box);
   }
 
-  /* The foldable legend; spec = {summary, sections: [[heading, [[label, css, line]]]]}. */
-  function legend(map, spec) {
-    var box = document.createElement("details");
-    box.className = "geoplan-legend";
-    box.open = map.getSize().y > 700;
-    box.appendChild(text("summary", spec.summary));
-    spec.sections.forEach(function (section) {
-      box.appendChild(text("h4", section[0]));
-      section[1].forEach(function (entry) {
-        var row = document.createElement("div");
-        var swatch = document.createElement("i");
-        if (entry[2]) swatch.className = "line";
-        Object.keys(entry[1]).forEach(function (key) { swatch.style[key] = entry[1][key]; });
-        row.appendChild(swatch);
-        row.appendChild(document.createTextNode(entry[0]));
-        box.appendChild(row);
-      });
+  /* Panes of the layer groups, stacked in order above the overlay pane;
+     spec = [{name}]. A group's opacity is its pane's. */
+  function panes(map, spec) {
+    spec.forEach(function (entry, i) {
+      map.createPane(entry.name).style.zIndex = String(401 + i);
     });
-    control(map, box, "bottomleft");
   }
 
   /* A tile layer; spec = {url, attribution (text), subdomains, maxZoom}. */
@@ -166,36 +161,19 @@ var geoplan = (function () {
       attribution: escapeHtml(spec.attribution),
       subdomains: spec.subdomains,
       maxZoom: spec.maxZoom,
-      maxNativeZoom: spec.maxZoom
+      maxNativeZoom: spec.maxZoom,
+      pane: spec.pane
     });
   }
 
   /* An image overlay; spec = {url, bounds, opacity}. */
   function image(spec) {
-    return L.imageOverlay(spec.url, spec.bounds, { opacity: spec.opacity });
-  }
-
-  /* The layer control over layers (in order), named by spec.layers[i].name
-     (text); returns the layers by name as {base_layers, overlays}. */
-  function layerControl(map, layers, spec) {
-    var byName = { base_layers: {}, overlays: {} };
-    var box = L.control.layers(null, null, { collapsed: spec.collapsed });
-    spec.layers.forEach(function (entry, i) {
-      if (entry.overlay) {
-        box.addOverlay(layers[i], escapeHtml(entry.name));
-        byName.overlays[entry.name] = layers[i];
-      } else {
-        box.addBaseLayer(layers[i], escapeHtml(entry.name));
-        byName.base_layers[entry.name] = layers[i];
-      }
-    });
-    box.addTo(map);
-    return byName;
+    return L.imageOverlay(spec.url, spec.bounds, { opacity: spec.opacity, pane: spec.pane });
   }
 
   return {
-    data: data, escapeHtml: escapeHtml, text: text, table: table, bind: bind, unpack: unpack,
-    layer: layer, labels: labels, control: control, title: title, legend: legend, tiles: tiles,
-    image: image, layerControl: layerControl
+    POPUP: POPUP, data: data, escapeHtml: escapeHtml, text: text, table: table, bind: bind, unpack: unpack,
+    layer: layer, labels: labels, control: control, title: title, panes: panes, tiles: tiles,
+    image: image
   };
 })();

@@ -4,7 +4,8 @@ Real: the city and county boundaries (``layers/bazhong/boundaries``).
 Generated, calibrated to the published plan figures (``layers/bazhong/facts``):
 139 townships, the three zones, the three control lines, 耕地, the 13
 protected areas with their 功能分区, the parks, the rivers, the drinking-water
-source zones, the tailings ponds and a DEM. Not survey data.
+source zones, the tailings ponds and a DEM, and the 田坎 deduction of 耕地 from
+the DEM's slope. Not survey data.
 
 The generator plants the conflicts real plans have and records them in a
 table; everything else is built to be consistent (the zones tile the city,
@@ -20,6 +21,7 @@ import numpy as np
 import shapely
 
 from geoplan.layers.bazhong.gen.admin import read_boundaries, townships
+from geoplan.layers.bazhong.gen.deductions import with_deductions
 from geoplan.layers.bazhong.gen.dem import dem
 from geoplan.layers.bazhong.gen.farmland import farmland_and_cultivated, plant_core_farmland
 from geoplan.layers.bazhong.gen.parks import parks, plant_park_cases
@@ -93,4 +95,5 @@ def build(seed: int = SEED) -> tuple[Plan, np.ndarray, tuple[float, float, float
         "WKK": ponds,
     }
     elevation, transform = dem(city, river.geometry.values, seed + 7)
+    plan.layers["GD"] = with_deductions(cultivated, elevation, transform)
     return plan, elevation, transform

@@ -1,0 +1,180 @@
+/* The findings panel: every conflict, grouped by severity and ordered by
+   area, filtered by severity, rule, county and township (with counts); an
+   entry (data-conflict-id) zooms to its conflict and opens its popup.
+   Prohibited conflicts smaller than a few pixels get a symbol, so they show
+   at every zoom. */
+(function (geoplan) {
+  "use strict";
+
+  var MIN_PX = 8; // a prohibited conflict smaller than this on screen gets a symbol
+  var PAGE = 1000; // entries listed at a time (a city can have tens of thousands)
+  var FILTERS = [["severity", 1, "严重程度"], ["rule", 2, "规则"], ["county", 3, "县区"],
+    ["township", 4, "乡镇"]];
+
+  /* Conflict paths by conflict id (the 冲突编号 of their features). */
+  function conflictPaths() {
+    var out = {};
+    geoplan.registry.forEach(function (entry) {
+      if (entry.kind.indexOf("conflicts:") !== 0) return;
+      entry.layer.eachLayer(function (path) {
+        out[path.feature.properties["冲突编号"]] = { path: path, entry: entry };
+      });
+    });
+    return out;
+  }
+
+  function areaText(m2) {
+    return (m2 / (10000 / 15)).toLocaleString("zh-CN", { minimumFractionDigits: 2, maximumFractionDigits: 2 }) + " 亩";
+  }
+
+  /* Zoom to a conflict and open its popup; row = findings row. */
+  function show(map, found, row) {
+    if (!found) return;
+    if (!map.hasLayer(found.entry.layer)) map.addLayer(found.entry.layer);
+    map.fitBounds(found.path.getBounds(), { maxZoom: 16, padding: [40, 40], animate: false });
+    found.path.openPopup(L.latLng(row[6], row[7]));
+    geoplan.highlight(map, found.path.toGeoJSON());
+  }
+
+  /* spec = {severities: [[key, title]], rows: [[id, severity, rule, county,
+     township, area_m2, lat, lon]]}. */
+  geoplan.findings = function (map, spec) {
+    var paths = conflictPaths(), titles = {};
+    spec.severities.forEach(function (s) { titles[s[0]] = s[1]; });
+    var box = document.createElement("details");
+    box.className = "geoplan-findings geoplan-panel";
+    box.appendChild(geoplan.text("summary", "冲突清单（" + spec.rows.length + " 处）"));
+    var filters = document.createElement("div");
+    filters.className = "geoplan-filters";
+    var selects = {};
+    FILTERS.forEach(function (filter) {
+      var select = document.createElement("select");
+      select.name = filter[0];
+      select.setAttribute("aria-label", filter[2]);
+      selects[filter[0]] = select;
+      filters.appendChild(select);
+    });
+    box.appendChild(filters);
+    var count = geoplan.text("div", "", "geoplan-findings-count");
+    box.appendChild(count);
+    var list = document.createElement("div");
+    list.className = "geoplan-findings-list";
+    box.appendChild(list);
+
+    function chosen(row, except) {
+      return FILTERS.every(function (filter) {
+        var value = selects[filter[0]].value;
+        return filter[0] === except || value === "" || row[filter[1]] === value;
+      });
+    }
+
+    function fillSelect(filter) {
+      var select = selects[filter[0]], current = select.value, counts = {}, order = [];
+      spec.rows.forEach(function (row) {
+        if (!chosen(row, filter[0])) return;
+        var value = row[filter[1]];
+        if (!(value in counts)) { counts[value] = 0; order.push(value); }
+        counts[value]++;
+      });
+      if (filter[0] !== "severity") order.sort(function (a, b) { return a.localeCompare(b, "zh-CN"); });
+      while (select.lastChild) select.removeChild(select.lastChild);
+      var total = order.reduce(function (n, v) { return n + counts[v]; }, 0);
+      var all = geoplan.text("option", "全部" + filter[2] + "（" + total + "）");
+      all.value = "";
+      select.appendChild(all);
+      if (current && !(current in counts)) { counts[current] = 0; order.push(current); }
+      order.forEach(function (value) {
+        var label = filter[0] === "severity" ? titles[value] : value || "（空）";
+        var option = geoplan.text("option", label + "（" + counts[value] + "）");
+        option.value = value;
+        select.appendChild(option);
+      });
+      select.value = current;
+    }
+
+    var limit = PAGE;
+    function render(more) {
+      limit = more ? limit + PAGE : PAGE;
+      FILTERS.forEach(fillSelect);
+      while (list.lastChild) list.removeChild(list.lastChild);
+      var shown = spec.rows.filter(function (row) { return chosen(row, null); });
+      count.textContent = "显示 " + shown.length + " / " + spec.rows.length + " 处";
+      var heading = null, bySeverity = {};
+      shown.forEach(function (row) { bySeverity[row[1]] = (bySeverity[row[1]] || 0) + 1; });
+      shown.slice(0, limit).forEach(function (row) {
+        if (row[1] !== heading) {
+          heading = row[1];
+          list.appendChild(geoplan.text("h4",
+            (titles[heading] || heading) + "（" + bySeverity[heading] + " 处）"));
+        }
+        var item = document.createElement("div");
+        item.className = "geoplan-finding geoplan-severity-" + row[1];
+        item.dataset.conflictId = row[0];
+        item.tabIndex = 0;
+        item.appendChild(geoplan.text("span", row[2], "geoplan-finding-rule"));
+        item.appendChild(geoplan.text("small", [row[3], row[4], areaText(row[5])]
+          .filter(Boolean).join(" · ")));
+        item.addEventListener("click", function () { show(map, paths[row[0]], row); });
+        item.addEventListener("keydown", function (e) {
+          if (e.key === "Enter") show(map, paths[row[0]], row);
+        });
+        list.appendChild(item);
+      });
+      if (shown.length > limit) {
+        var next = geoplan.text("button", "再列出 " + Math.min(PAGE, shown.length - limit) +
+          " 处（共 " + shown.length + " 处）", "geoplan-more");
+        next.type = "button";
+        next.addEventListener("click", function () { render(true); });
+        list.appendChild(next);
+      }
+    }
+    FILTERS.forEach(function (filter) {
+      selects[filter[0]].addEventListener("change", function () { render(false); });
+    });
+    render(false);
+    // The open list reaches down to the legend's corner: fold the legend meanwhile.
+    box.addEventListener("toggle", function () {
+      var legend = map.getContainer().querySelector(".geoplan-legend");
+      if (box.open && legend) legend.open = false;
+    });
+    geoplan.control(map, box, "topleft");
+    symbols(map, spec, paths);
+    geoplan.showFinding = function (id) {
+      var row = spec.rows.filter(function (r) { return r[0] === id; })[0];
+      if (row) show(map, paths[id], row);
+    };
+  };
+
+  /* A symbol on each prohibited conflict while it is smaller than MIN_PX. */
+  function symbols(map, spec, paths) {
+    var group = L.layerGroup().addTo(map);
+    var items = spec.rows.filter(function (row) {
+      return row[1] === "prohibited" && paths[row[0]];
+    }).map(function (row) {
+      var found = paths[row[0]];
+      var marker = L.circleMarker([row[6], row[7]], {
+        pane: found.entry.layer.options.pane, radius: 5, weight: 1.5, color: "#ffffff",
+        fillColor: found.path.options.color || "#d7191c", fillOpacity: 1
+      });
+      marker.bindTooltip(function () { return geoplan.text("span", row[2]); },
+        { direction: "top" });
+      marker.on("click", function () { show(map, found, row); });
+      marker.geoplanConflictId = row[0];
+      return { marker: marker, found: found };
+    });
+    function update() {
+      items.forEach(function (item) {
+        var bounds = item.found.path.getBounds();
+        var a = map.latLngToContainerPoint(bounds.getSouthWest());
+        var b = map.latLngToContainerPoint(bounds.getNorthEast());
+        var small = Math.max(Math.abs(b.x - a.x), Math.abs(b.y - a.y)) < MIN_PX;
+        var want = small && map.hasLayer(item.found.entry.layer);
+        if (want && !group.hasLayer(item.marker)) group.addLayer(item.marker);
+        if (!want && group.hasLayer(item.marker)) group.removeLayer(item.marker);
+      });
+    }
+    map.on("zoomend overlayadd overlayremove", update);
+    update();
+    geoplan.findingSymbols = group;
+  }
+})(geoplan);
