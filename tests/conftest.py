@@ -259,10 +259,13 @@ def postgis_url():
 
 
 @pytest.fixture(autouse=True)
-def _geoplan_logger_as_found():
-    """Undo what an in-process CLI run does to the ``geoplan`` logger (its own handler,
-    no propagation), so ``caplog`` sees warnings whatever ran before."""
+def _geoplan_logger_as_a_library_leaves_it():
+    """Each test starts with the ``geoplan`` logger as the library leaves it (propagating,
+    no handler of its own), whatever an in-process CLI run configured before, so
+    ``caplog`` sees its warnings; the state found is restored afterwards."""
     logger = logging.getLogger("geoplan")
     state = (list(logger.handlers), logger.propagate, logger.level)
+    logger.handlers[:] = [h for h in logger.handlers if isinstance(h, logging.NullHandler)]
+    logger.propagate, logger.level = True, logging.NOTSET
     yield
     logger.handlers[:], logger.propagate, logger.level = state[0], state[1], state[2]

@@ -282,7 +282,8 @@ def test_demo_killed_while_writing_keeps_the_old_set_and_a_commit_is_completed(t
     assert _hashes(out) == baseline  # byte for byte
     (staging,) = _stagings(out)
     left = sum(f.stat().st_size for f in staging.rglob("*") if f.is_file())
-    assert left > 10_000_000 and not _committed(out)  # layers.gpkg (13 MB) was staged
+    # map.html and the GeoPackages (written beside it) were partly staged, nothing committed
+    assert left > 1_000_000 and not _committed(out)
 
     committing = tmp_path / "committing.txt"
     process = _start(committing, "demo", "--out", out, "--overwrite")
