@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from geoplan.analysis.reports.tables import Column, Table
+from geoplan.analysis.reports.tables import Column, Table, feature_label, place
 from geoplan.geo.units import m2_to_mu
 from geoplan.layers.vocabulary import SEVERITY_TITLES, kind_title
 
@@ -23,13 +23,7 @@ def _mu(area_m2: float | None) -> float | None:
 
 
 def _place(row: Mapping[str, Any]) -> str:
-    return "".join(v for v in (row.get("county"), row.get("township")) if v) or "（乡镇范围外）"
-
-
-def _side(kind: Any, ident: Any, name: Any) -> str:
-    if not kind:
-        return ""
-    return f"{kind_title(kind)}：{name or '（未命名）'}（{ident}）"
+    return place("".join(v for v in (row.get("county"), row.get("township")) if v))
 
 
 def counts_table(diff: Diff) -> Table:
@@ -62,8 +56,8 @@ def findings_table(diff: Diff, change: str, title: str) -> Table:
                 "features": "；".join(
                     s
                     for s in (
-                        _side(f["left_kind"], f["left_id"], f["left_name"]),
-                        _side(f["right_kind"], f["right_id"], f["right_name"]),
+                        feature_label(f["left_kind"], f["left_id"], f["left_name"]),
+                        feature_label(f["right_kind"], f["right_id"], f["right_name"]),
                     )
                     if s
                 ),
