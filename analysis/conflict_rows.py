@@ -243,5 +243,8 @@ def conflict_rows(
     table["citation"] = rule.citation.short()
     table["pack"] = rule.pack
     frame = gpd.GeoDataFrame(table[list(CONFLICT_COLUMNS)], geometry=geoms, crs=crs)
-    order = np.lexsort([table[c].astype(str).to_numpy() for c in reversed(key_columns)])
+    # the conflict id (made from all the key columns, source fids too) breaks ties of
+    # features without an id, so that rows combined from partitions sort the same
+    order_columns = [c for c in key_columns if not c.endswith("_fid")] + ["conflict_id"]
+    order = np.lexsort([table[c].astype(str).to_numpy() for c in reversed(order_columns)])
     return frame.iloc[order].reset_index(drop=True)

@@ -2,19 +2,19 @@
 
 :func:`write_outputs_into` writes :data:`OUTPUT_FILES` (and ``export/``) into
 a staging folder. Each output is a step that names what it needs (the
-report model, built once; the conflict density; the overview figure), and
-steps whose needs are met run on :data:`WORKERS` threads: GDAL writes,
-geometry operations and PNG encoding release the GIL, so the Python-bound
-renderings (the map, the office documents) run beside them. The report
-model is the first step, and the map, the density and the GeoPackages,
-which do not read it, run beside it. Each finished output prints one
-progress line with its seconds.
+report model, built once; the density; the overview figure), and steps
+whose needs are met run on :data:`WORKERS` threads: GDAL writes and geometry
+operations release the GIL. The map (with the density) runs in a child
+forked first, where the process allows (:class:`analysis.output_steps.Forked`),
+beside the report model and the documents built from it. Each finished
+output prints one progress line with its seconds.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +25,7 @@ import geopandas as gpd
 from geoplan.analysis.check_result import CheckResult
 from geoplan.analysis.conflict_rows import CONFLICT_ALIASES
 from geoplan.analysis.density import Density, conflict_density
-from geoplan.analysis.output_steps import Step, run_steps
+from geoplan.analysis.output_steps import Forked, Step, can_fork, run_steps
 from geoplan.analysis.reports.finding_maps import finding_maps
 from geoplan.analysis.reports.write import REPORT_FILES, write_report
 from geoplan.geo.export import export_layers
@@ -263,13 +263,12 @@ _FIRST = (
     "report model",
     "density",
     "map.html",
-    "report.xlsx",
     "finding maps",
     "overview",
     "report.docx",
+    "report.xlsx",
 )
-# The steps each report waits for besides the model: the overview figure; the
-# DOCX also the issue maps.
+# What a report waits for besides the model: the overview (the DOCX: the maps too).
 _REPORT_NEEDS = {"report.html": ("overview",), "report.docx": ("overview", "finding maps")}
 
 
@@ -356,5 +355,46 @@ def write_outputs_into(
     export = export or ExportOptions()
     say = progress or (lambda message: None)
     timings = {} if timings is None else timings
-    run_steps(_steps(result, staging, basemap, export), say, timings, workers, _FIRST)
+    steps = _steps(result, staging, basemap, export)
+    if not can_fork():
+        run_steps(steps, say, timings, workers, _FIRST)
+        return output_names(export)
+    steps, child = _map_in_child(steps, say, timings)
+    try:  # one thread more: the one that waits for the child
+        run_steps(steps, say, timings, workers + 1, _FIRST)
+    finally:
+        child.close()
     return output_names(export)
+
+
+# Python through and through, the map would wait for the GIL beside the report model.
+_IN_CHILD = ("density", "conflict_density.tif", "map.html")
+
+
+def _map_in_child(
+    steps: list[Step], say: Callable[[str], None], timings: dict[str, float]
+) -> tuple[list[Step], Forked]:
+    """:data:`_IN_CHILD` in a child forked now; ``map.html`` waits for it (and says its time)."""
+    by_name = {step.name: step for step in steps}
+
+    def make() -> dict[str, float]:
+        seconds = {}
+        start = time.perf_counter()
+        density = by_name["density"].make()
+        seconds["density"] = time.perf_counter() - start
+        for name in _IN_CHILD[1:]:
+            start = time.perf_counter()
+            by_name[name].make(density)
+            seconds[name] = time.perf_counter() - start
+        return seconds
+
+    child = Forked(make)
+
+    def wait() -> None:
+        seconds = child.result()
+        for name in _IN_CHILD[:-1]:
+            timings[name] = seconds[name]
+            say(f"{by_name[name].label or '写出 ' + name}（{seconds[name]:.1f} 秒）")
+
+    waiting = Step("map.html", wait)
+    return [waiting, *(s for s in steps if s.name not in _IN_CHILD)], child

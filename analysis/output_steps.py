@@ -4,15 +4,105 @@
 on as many threads as it is given, in a stated order of preference (the
 longest first), and says each as it ends with its seconds. A step marked
 ``atomic`` (one that locks the output folder) never runs beside another.
+
+:class:`Forked` runs work in a child process forked at once, to be collected
+later: threads share one interpreter lock, so a rendering that is Python
+through and through (the map) takes as long beside the report model as after
+it, and forked it does not. A process is forked only while it runs no other
+thread (:func:`can_fork`): the child keeps only the forking thread, and an
+object another thread held, freed in the child, or a lock it held, would
+hang it.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import gc
+import multiprocessing
+import signal
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
 from typing import Any
+
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def can_fork() -> bool:
+    """Whether :class:`Forked` may fork now: POSIX, and no thread but this one."""
+    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+
+
+class ForkedStepError(RuntimeError):
+    """A forked child ended without a result (killed, or out of memory)."""
+
+
+def _child(make: Callable[[], Any], writer: Connection) -> None:
+    """In the child: make the value and send it, or the error raised."""
+    with contextlib.suppress(OSError, AttributeError):  # Linux: end with the parent
+        ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    try:
+        result: tuple[str, Any] = ("value", make())
+    except BaseException as error:  # sent to the parent, which raises it
+        result = ("error", error)
+    try:
+        writer.send(result)
+    except Exception as error:  # a value or an error that does not pickle
+        writer.send(("error", ForkedStepError(f"{type(error).__name__}: {error}")))
+    writer.close()
+
+
+class Forked:
+    """``make()`` in a child process forked now (see :func:`can_fork`).
+
+    The child reads what the parent holds from the memory it was forked
+    with, writes its files itself and sends back its value, pickled, or the
+    error it raised.
+    """
+
+    def __init__(self, make: Callable[[], Any]) -> None:
+        context = multiprocessing.get_context("fork")
+        self._reader, writer = context.Pipe(duplex=False)
+        self._process = context.Process(target=_child, args=(make, writer), daemon=True)
+        gc.freeze()  # the child's collections leave the parent's objects (and pages) alone
+        try:
+            self._process.start()
+        finally:
+            gc.unfreeze()
+        writer.close()
+
+    def result(self) -> Any:
+        """Wait for the child; its value.
+
+        Raises
+        ------
+        BaseException
+            What ``make`` raised (a :class:`geo.errors.GeoplanError` stays one).
+        ForkedStepError
+            The child ended without a result.
+        """
+        try:
+            kind, value = self._reader.recv()
+        except EOFError:
+            self._process.join()
+            raise ForkedStepError(
+                f"the output process ended without a result (exit status {self._process.exitcode})"
+            ) from None
+        self._process.join()
+        if kind == "error":
+            raise value
+        return value
+
+    def close(self) -> None:
+        """End the child if it still runs (the stage failed), and wait for it."""
+        if self._process.is_alive():
+            self._process.kill()
+        self._process.join()
+        self._reader.close()
 
 
 @dataclass(frozen=True)

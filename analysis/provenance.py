@@ -2,8 +2,9 @@
 
 ``report.json``'s ``provenance`` (built by :func:`provenance` for
 :func:`analysis.reports.model.report_model`): the project file, each vector
-source (a Shapefile with its sidecars), each raster, each rule pack (the
-built-in ones too) with size and SHA-256; geoplan's version; start, end of
+source (a Shapefile with its sidecars; a PostGIS table with the digest of
+the rows read), each raster, each rule pack (the built-in ones too) with
+size and SHA-256; geoplan's version; start, end of
 the evaluation and duration; and the exit status ``geoplan check`` returns
 for the verdict. The files are hashed here, when the report asks, once each
 (:func:`geo.checksum.file_sha256`), not when the project is loaded.
@@ -21,6 +22,7 @@ from geoplan.geo.checksum import file_bytes, file_sha256, source_files
 
 if TYPE_CHECKING:
     from geoplan.analysis.check_result import CheckResult
+    from geoplan.layers.loader import LoadedLayer
 
 #: ``check``'s exit status when the verdict is 不通过 (``fail``); 0 otherwise.
 EXIT_FAIL = 1
@@ -42,6 +44,17 @@ def _entry(path: Path, kind: str) -> dict[str, Any]:
     }
 
 
+def _table_entry(layer: LoadedLayer) -> dict[str, Any]:
+    return {
+        "path": layer.spec.input_name,
+        "kind": "vector",
+        "sha256": layer.sha256,
+        "bytes": None,
+        "sha256_of": "rows",
+        "rows": layer.features_read,
+    }
+
+
 def input_files(result: CheckResult) -> list[dict[str, Any]]:
     """Every file the check read, once each: project, vectors, rasters, rule packs.
 
@@ -50,13 +63,20 @@ def input_files(result: CheckResult) -> list[dict[str, Any]]:
     list of dict
         ``path``, ``kind`` (``project``, ``vector``, ``raster``, ``rule_pack``),
         ``sha256`` and ``bytes`` (None for a file that is gone since); in that
-        kind order, vectors and rasters by path.
+        kind order, vectors and rasters by path. A PostGIS table, which has
+        no file, is ``vector`` with ``path`` its URL (no password), table
+        and ``where`` if any, ``bytes`` None, ``sha256_of`` ``"rows"`` and ``rows``: its
+        ``sha256`` is :func:`geo.checksum.rows_sha256` of the ``rows`` read.
     """
     project = result.loaded.project
-    vectors = {f for layer in result.loaded.layers.values() for f in source_files(layer.spec.path)}
+    layers = list(result.loaded.layers.values())
+    files = [layer for layer in layers if not layer.spec.is_postgis]
+    tables = {layer.spec.input_name: layer for layer in layers if layer.spec.is_postgis}
+    vectors = {f for layer in files for f in source_files(layer.spec.path)}
     rasters = {f for raster in project.rasters.values() for f in source_files(raster.path)}
     entries = [_entry(Path(project.path), "project")]
     entries += [_entry(path, "vector") for path in sorted(vectors)]
+    entries += [_table_entry(tables[name]) for name in sorted(tables)]
     entries += [_entry(path, "raster") for path in sorted(rasters - vectors)]
     entries += [_entry(pack_file(pack), "rule_pack") for pack in result.packs]
     return entries

@@ -19,6 +19,7 @@ import geopandas as gpd
 
 from geoplan.analysis.check_result import CheckResult
 from geoplan.analysis.conflict_rows import CONFLICT_COLUMNS
+from geoplan.analysis.distributed import Cluster, evaluate_on_cluster
 from geoplan.analysis.engine import evaluate
 from geoplan.analysis.land_classes import land_class_breakdown
 from geoplan.analysis.output_stage import (
@@ -48,6 +49,7 @@ __all__ = [
     "OUTPUT_FILES",
     "OUTPUT_NAMES",
     "CheckOptions",
+    "Cluster",
     "ExportOptions",
     "check_project",
     "export_frames",
@@ -116,6 +118,7 @@ def check_project(
     options: CheckOptions | None = None,
     *,
     progress: Callable[[str], None] | None = None,
+    cluster: Cluster | None = None,
 ) -> CheckResult:
     """Load a project and evaluate its rules and targets.
 
@@ -125,6 +128,10 @@ def check_project(
     options : CheckOptions, optional
     progress : callable, optional
         Called with a short message before each long step.
+    cluster : Cluster, optional
+        Evaluate the rules on a dask.distributed cluster, one task per county
+        (:func:`analysis.distributed.evaluate_on_cluster`); the result is the
+        one-process run's. Default: in this process.
 
     Returns
     -------
@@ -147,9 +154,14 @@ def check_project(
         prepared = prepare_inputs(
             loaded, rules, derived, progress=lambda rule: say(f"preparing {rule.id} {rule.title}")
         )
-        evaluation = evaluate(
-            loaded, rules, strict=options.strict, progress=rule_progress, prepared=prepared
-        )
+        if cluster is None:
+            evaluation = evaluate(
+                loaded, rules, strict=options.strict, progress=rule_progress, prepared=prepared
+            )
+        else:
+            evaluation = evaluate_on_cluster(
+                loaded, rules, cluster, strict=options.strict, prepared=prepared, progress=say
+            )
         if "dem" in project.rasters:
             say("terrain by township (zonal statistics of the DEM)")
         terrain = terrain_by_township(loaded, derived)

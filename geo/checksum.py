@@ -1,18 +1,28 @@
-"""SHA-256 of input files, recorded so a report names exactly the data it was made from.
+"""SHA-256 of inputs, recorded so a report names exactly the data it was made from.
 
 Hashing reads every byte, so it is done only when a report asks, and once per
 file and state: :func:`file_sha256` keeps the digest of each path under its
 size and modification time (every file's, for a folder), and a file that
 several layers read, or that a second report of the same run asks for, is
-read once.
+read once. A database table has no file: :func:`rows_sha256` digests the
+rows read from it instead.
 """
 
 from __future__ import annotations
 
+import datetime
 import functools
 import hashlib
+import json
 import os
+import struct
 from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
 
 _BLOCK = 1 << 20  # bytes read at a time
 
@@ -128,3 +138,56 @@ def file_sha256(path: str | os.PathLike) -> str | None:
 cache_info = _digest.cache_info
 #: Forget every digest (the next :func:`file_sha256` of each path reads it again).
 cache_clear = _digest.cache_clear
+
+
+def _json_value(value: Any) -> Any:
+    """A value numpy or pandas gives, as JSON: numbers as numbers, times in ISO 8601."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, datetime.date | datetime.time):
+        return value.isoformat()
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value).hex()
+    return str(value)
+
+
+def rows_sha256(frame: gpd.GeoDataFrame) -> str:
+    """The SHA-256 of a layer's rows as read: feature ids, attribute values, geometries.
+
+    What is hashed, in this order (so anyone can recompute it from the
+    same rows): the rows are taken in ascending feature id (the index);
+    then, as UTF-8 JSON (no ASCII escaping, ``", "`` and ``": "``
+    separators) each followed by a newline, the array of feature ids, then
+    for each attribute column in frame order ``[name, [values]]`` with
+    missing values (None, NaN, NaT) as ``null``, numbers as JSON numbers,
+    dates and times in ISO 8601 and bytes in hex; then each geometry as its
+    ISO WKB (little-endian, as :func:`shapely.to_wkb` writes it) after its
+    length as an 8-byte little-endian integer (length 0 for a missing one).
+
+    Parameters
+    ----------
+    frame : geopandas.GeoDataFrame
+        Indexed by feature id.
+
+    Returns
+    -------
+    str
+        64 lower-case hex digits.
+    """
+    frame = frame.sort_index(kind="stable")
+    digest = hashlib.sha256()
+
+    def line(value: Any) -> None:
+        text = json.dumps(value, ensure_ascii=False, allow_nan=False, default=_json_value)
+        digest.update(text.encode("utf-8") + b"\n")
+
+    line([int(fid) for fid in frame.index])
+    for column in frame.columns:
+        if column == frame.geometry.name:
+            continue
+        values = frame[column].astype(object)
+        line([str(column), values.where(pd.notna(values), None).tolist()])
+    for wkb in shapely.to_wkb(frame.geometry.to_numpy(), flavor="iso", byte_order=1):
+        wkb = b"" if wkb is None else wkb
+        digest.update(struct.pack("<Q", len(wkb)) + wkb)
+    return digest.hexdigest()

@@ -19,12 +19,13 @@ same library, version and drivers that wrote the file.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import functools
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pyogrio
@@ -61,7 +62,7 @@ def _pyogrio_libgdal() -> str | None:
 
 
 @functools.cache
-def _gdal() -> ctypes.CDLL:
+def _library() -> ctypes.CDLL:
     path = _pyogrio_libgdal()
     if path is None:
         raise FieldAliasError("field aliases: cannot find the GDAL library pyogrio uses")
@@ -84,11 +85,19 @@ def _gdal() -> ctypes.CDLL:
         "OGR_Fld_GetAlternativeNameRef": (ctypes.c_char_p, [_P]),
         "OGR_Fld_SetAlternativeName": (None, [_P, ctypes.c_char_p]),
         "CPLGetLastErrorMsg": (ctypes.c_char_p, []),
+        "CPLGetThreadLocalConfigOption": (ctypes.c_char_p, [ctypes.c_char_p, ctypes.c_char_p]),
+        "CPLSetThreadLocalConfigOption": (None, [ctypes.c_char_p, ctypes.c_char_p]),
     }
     for name, (restype, argtypes) in signatures.items():
         function = getattr(lib, name)
         function.restype, function.argtypes = restype, argtypes
     lib.GDALAllRegister()  # done by pyogrio already, unless nothing was read yet
+    return lib
+
+
+def _gdal() -> ctypes.CDLL:
+    """The GDAL pyogrio uses, if it writes field aliases (3.7 or later)."""
+    lib = _library()
     version = int(lib.GDALVersionInfo(b"VERSION_NUM"))
     if version < _MIN_VERSION:
         raise FieldAliasError(
@@ -96,6 +105,33 @@ def _gdal() -> ctypes.CDLL:
             "them into a GeoPackage (GDAL 3.7 or later can)"
         )
     return lib
+
+
+@contextlib.contextmanager
+def thread_config(options: Mapping[str, str]) -> Iterator[None]:
+    """GDAL configuration options set for what this thread does with GDAL inside the block.
+
+    Thread-local (``CPLSetThreadLocalConfigOption``) in the GDAL pyogrio
+    uses, so pyogrio's writes in this thread see them and other threads do
+    not; the values before are restored after.
+
+    Parameters
+    ----------
+    options : mapping of str to str
+        Option name → value, such as ``{"OGR_SQLITE_SYNCHRONOUS": "OFF"}``.
+    """
+    if not options:
+        yield
+        return
+    lib = _library()
+    before = {k: lib.CPLGetThreadLocalConfigOption(k.encode(), None) for k in options}
+    for key, value in options.items():
+        lib.CPLSetThreadLocalConfigOption(key.encode(), value.encode())
+    try:
+        yield
+    finally:
+        for key, value in before.items():
+            lib.CPLSetThreadLocalConfigOption(key.encode(), value)
 
 
 def _open(lib: ctypes.CDLL, path: Path, flags: int) -> int:

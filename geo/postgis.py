@@ -44,6 +44,15 @@ _RAW_SECRETS = (
 _TYPES = {"i": "bigint", "u": "bigint", "f": "double precision", "b": "boolean"}
 
 
+#: URL schemes of a PostgreSQL database (libpq reads both).
+SCHEMES = ("postgresql://", "postgres://")
+
+
+def is_postgis_url(value: object) -> bool:
+    """Whether a layer's ``path`` names a PostGIS database (``postgresql://`` or ``postgres://``)."""
+    return isinstance(value, str) and value.lower().startswith(SCHEMES)
+
+
 class PostGISError(GeoplanError, OSError):
     """The database cannot be reached or refuses the write."""
 

@@ -17,7 +17,7 @@ import geopandas as gpd
 import numpy as np
 import pyogrio
 
-from geoplan.geo.field_aliases import ALIAS_DRIVERS, write_field_aliases
+from geoplan.geo.field_aliases import ALIAS_DRIVERS, thread_config, write_field_aliases
 from geoplan.geo.outputs import atomic_output
 
 logger = logging.getLogger(__name__)
@@ -197,7 +197,11 @@ def write_layers(
     driver = driver_for(path)
     if len(frames) > 1 and driver not in ("GPKG", "OpenFileGDB"):
         raise ValueError(f"{path}: {driver} holds one layer; got {len(frames)}")
-    with atomic_output(path, overwrite=overwrite) as target:
+    # A GeoPackage (SQLite) written without waiting for the disk at each commit
+    # (a city's layers.gpkg: seconds): the file is staged, and only renamed into
+    # place once whole, as before.
+    unsynced = {"OGR_SQLITE_SYNCHRONOUS": "OFF"} if driver == "GPKG" else {}
+    with atomic_output(path, overwrite=overwrite) as target, thread_config(unsynced):
         for name, frame in frames.items():
             _write_one(frame, target, driver, name, encoding)
         if aliases and driver in ALIAS_DRIVERS:

@@ -8,6 +8,9 @@ The public API, for notebooks and pipelines::
     result = geoplan.check_project(project)
     geoplan.write_outputs(result, "result/")
 
+    # the rules on a dask cluster, one task per county: the same result
+    result = geoplan.check_project(project, cluster=geoplan.Cluster(workers=4))
+
 Everything else lives in the subpackages ``geoplan.geo`` (planning-agnostic
 geospatial primitives), ``geoplan.layers`` (layer kinds, project files,
 loading), ``geoplan.analysis`` (rules, engine, reports, command line) and
@@ -25,6 +28,7 @@ __all__ = [
     "DEMO_PROJECT",
     "CheckOptions",
     "CheckResult",
+    "Cluster",
     "ExportOptions",
     "GeoplanError",
     "LoadedProject",
@@ -42,6 +46,7 @@ _WHERE = {
     "DEMO_PROJECT": ("geoplan.layers.bazhong", "PROJECT_FILE"),
     "CheckOptions": ("geoplan.analysis.run", "CheckOptions"),
     "CheckResult": ("geoplan.analysis.check_result", "CheckResult"),
+    "Cluster": ("geoplan.analysis.distributed", "Cluster"),
     "ExportOptions": ("geoplan.analysis.run", "ExportOptions"),
     "GeoplanError": ("geoplan.geo.errors", "GeoplanError"),
     "LoadedProject": ("geoplan.layers.loader", "LoadedProject"),

@@ -20,6 +20,8 @@ def _crs_label(crs: Any) -> str:
 
 def _source_label(layer: LoadedLayer, base: Path) -> str:
     spec = layer.spec
+    if spec.is_postgis:
+        return spec.source
     path = spec.path.relative_to(base) if spec.path.is_relative_to(base) else spec.path
     return f"{path.as_posix()}:{spec.layer}" if spec.layer else path.as_posix()
 
@@ -37,7 +39,8 @@ def layer_row(layer: LoadedLayer, base: Path) -> dict[str, Any]:
     encoding, CRS, derived fields, source fields kept as ``src_<name>``,
     repeated ids told apart as ``<id>#<source feature id>``, text that looks
     garbled). ``source`` is relative to ``base`` (the project file's folder)
-    when the file lies inside it.
+    when the file lies inside it; for a PostGIS table it is
+    ``postgresql://user@host:port/db table schema.table`` (no password).
     """
     frame = layer.frame
     polygon = layer.kind.family == "polygon"

@@ -29,6 +29,25 @@ logger = logging.getLogger(__name__)
 _SAMPLE_GEOMETRIES = 5000
 
 
+@dataclass(frozen=True)
+class LayerDecision:
+    """What loading a layer decided on the whole layer (:func:`load_part` reads a part so).
+
+    Attributes
+    ----------
+    spec : LayerSpec
+        Where it comes from, with the layer chosen by its usual name.
+    source_crs : pyproj.CRS
+        The CRS its coordinates are read in.
+    repeated_ids : frozenset
+        The ids several of its features share (told apart as ``<id>#<fid>``).
+    """
+
+    spec: LayerSpec
+    source_crs: CRS
+    repeated_ids: frozenset
+
+
 @dataclass
 class LoadedLayer:
     """One layer as loaded.
@@ -62,6 +81,10 @@ class LoadedLayer:
         than :data:`layers.stored_area.STORED_AREA_TOLERANCE`.
     field_sources : dict of str to str
         Standard field → the source field it was read from.
+    repeated_ids : frozenset
+        The ids several features share (before they were told apart).
+    rows_sha256 : str or None
+        A PostGIS table's digest of the rows read (:func:`geo.checksum.rows_sha256`).
     """
 
     spec: LayerSpec
@@ -77,6 +100,13 @@ class LoadedLayer:
     stored_area_unit: str | None = None
     stored_area_off: int | None = None
     field_sources: dict[str, str] = field(default_factory=dict)
+    repeated_ids: frozenset = frozenset()
+    rows_sha256: str | None = None
+
+    @property
+    def decision(self) -> LayerDecision:
+        """What was decided on the whole layer, to read a part of it the same way."""
+        return LayerDecision(self.spec, self.source_crs, self.repeated_ids)
 
     @property
     def sha256(self) -> str | None:
@@ -84,8 +114,9 @@ class LoadedLayer:
 
         Read when first asked for, not when the layer is loaded
         (:func:`geo.checksum.file_sha256`), so only a run that reports hashes.
+        A PostGIS table has no file: its :attr:`rows_sha256`, of the rows read.
         """
-        return file_sha256(self.spec.path)
+        return self.rows_sha256 if self.spec.is_postgis else file_sha256(self.spec.path)
 
     @property
     def repaired(self) -> int:
@@ -188,14 +219,20 @@ def _nothing_usable(spec: LayerSpec, kind: LayerKind, repaired: Repaired) -> str
     )
 
 
-def _read_layer(spec: LayerSpec) -> tuple[LoadedLayer, gpd.GeoDataFrame]:
+def _read_layer(
+    spec: LayerSpec,
+    decided: LayerDecision | None = None,
+    bbox: tuple[float, float, float, float] | None = None,
+) -> tuple[LoadedLayer, gpd.GeoDataFrame]:
+    """Read one layer; with ``decided``, the features in ``bbox`` the way the whole was read."""
     kind = get_kind(spec.kind)
     notes = []
-    picked = _usual_layer(spec, kind)
+    picked = None if decided else _usual_layer(spec, kind)
     if picked is not None:
         spec = replace(spec, layer=picked)
         notes.append(f"layer {picked} chosen by its usual name")
-    source = read_vector(spec.path, spec.layer, encoding=spec.encoding, where=spec.where)
+    spec = decided.spec if decided else spec
+    source = read_vector(spec.path, spec.layer, encoding=spec.encoding, where=spec.where, bbox=bbox)
     frame = source.frame
     if source.encoding_how and source.encoding_how != "ascii":
         notes.append(f"text read as {source.encoding} ({source.encoding_how})")
@@ -209,14 +246,16 @@ def _read_layer(spec: LayerSpec) -> tuple[LoadedLayer, gpd.GeoDataFrame]:
         feature_ids=frame.index,
         ids=mapped.get("id"),
     )
-    if len(frame) and not repaired.keep.any():
-        raise GeometryError(_nothing_usable(spec, kind, repaired))
-
-    declared = to_crs(spec.crs) if spec.crs else frame.crs
-    x, y = _sample_xy(repaired.geometries)
-    crs, note = resolve_source_crs(declared, x, y, source=spec.source)
-    if note:
-        notes.append(note)
+    if decided is not None:
+        crs = decided.source_crs
+    else:
+        if len(frame) and not repaired.keep.any():
+            raise GeometryError(_nothing_usable(spec, kind, repaired))
+        declared = to_crs(spec.crs) if spec.crs else frame.crs
+        x, y = _sample_xy(repaired.geometries)
+        crs, note = resolve_source_crs(declared, x, y, source=spec.source)
+        if note:
+            notes.append(note)
 
     data = pd.DataFrame(mapped, index=frame.index)
     if "id" not in data:
@@ -228,7 +267,16 @@ def _read_layer(spec: LayerSpec) -> tuple[LoadedLayer, gpd.GeoDataFrame]:
     data["source_fid"] = frame.index
     extra = source_extras(frame, used, kind, notes)
     data = pd.concat([data, frame[list(extra)].rename(columns=extra)], axis=1).loc[repaired.keep]
-    data["id"] = unique_ids(data, spec, notes)
+    ids = data["id"]
+    repeated = frozenset(ids[ids.notna() & ids.duplicated(keep=False)])
+    if decided is None:
+        data["id"] = unique_ids(data, spec, notes)
+    else:  # a part: the ids the whole layer repeats, told apart as unique_ids does
+        repeated = decided.repeated_ids
+        mine = ids.isin(repeated).to_numpy()
+        data.loc[mine, "id"] = [
+            f"{v}#{fid}" for v, fid in zip(ids[mine], data.index[mine], strict=True)
+        ]
     loaded_frame = gpd.GeoDataFrame(
         data.reset_index(drop=True), geometry=repaired.geometries, crs=crs
     )
@@ -242,8 +290,10 @@ def _read_layer(spec: LayerSpec) -> tuple[LoadedLayer, gpd.GeoDataFrame]:
         repair_log=repaired.log,
         features_read=len(frame),
         field_sources=used,
+        repeated_ids=repeated,
+        rows_sha256=source.sha256,
     )
-    if len(loaded_frame) == 0:
+    if len(loaded_frame) == 0 and decided is None:
         logger.warning("%s: %s has no features", spec.source, kind.name)
     return layer, loaded_frame
 
@@ -307,16 +357,43 @@ def load_project(project: Project, kinds: list[str] | None = None) -> LoadedProj
 
     layers = {}
     for layer, frame in read:
-        frame = frame.to_crs(crs)
-        if layer.kind.family == "polygon":
-            frame.insert(
-                frame.columns.get_loc("source_fid"),
-                "area_m2",
-                ellipsoidal_area(frame.geometry.values, crs),
-            )
-        layer.frame = frame
-        judged = judge_stored_area(frame)
+        _into_working_crs(layer, frame, crs)
+        judged = judge_stored_area(layer.frame)
         if judged is not None:
             layer.stored_area_unit, layer.stored_area_off = judged
         layers[layer.kind.name] = layer
+    return LoadedProject(project=project, crs=crs, layers=layers)
+
+
+def _into_working_crs(layer: LoadedLayer, frame: gpd.GeoDataFrame, crs: CRS) -> None:
+    frame = frame.to_crs(crs)
+    if layer.kind.family == "polygon":
+        frame.insert(
+            frame.columns.get_loc("source_fid"),
+            "area_m2",
+            ellipsoidal_area(frame.geometry.values, crs),
+        )
+    layer.frame = frame
+
+
+def load_part(
+    project: Project,
+    crs: CRS,
+    decisions: dict[str, LayerDecision],
+    boxes: dict[str, tuple[float, float, float, float]],
+) -> LoadedProject:
+    """Load each layer given a box: its features there, as :func:`load_project` loads them.
+
+    What was decided on whole layers (CRS, layer chosen, repeated ids) comes
+    from ``decisions`` (by kind, :attr:`LoadedLayer.decision`), so each feature
+    is the one the whole load gives: same id, geometry and ``area_m2``.
+    ``boxes`` are ``(xmin, ymin, xmax, ymax)`` by kind, in the layer's source
+    CRS; ``crs`` is the project's working CRS. Raises GeoplanError as
+    :func:`load_project` does for a layer that cannot be read or mapped.
+    """
+    layers = {}
+    for kind, box in boxes.items():
+        layer, frame = _read_layer(decisions[kind].spec, decisions[kind], box)
+        _into_working_crs(layer, frame, crs)
+        layers[kind] = layer
     return LoadedProject(project=project, crs=crs, layers=layers)

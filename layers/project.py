@@ -32,7 +32,15 @@ A project file is TOML (format in ``DESIGN.md``)::
     unit = "万亩"
     constraint = ">="
 
-Relative paths are relative to the project file.
+Relative paths are relative to the project file. A layer may be a PostGIS
+table instead (:mod:`geo.postgis_read`)::
+
+    [layers.permanent_farmland]
+    path = "postgresql://geoplan@db.example.cn:5432/yizhangtu"
+    layer = "sanqu.yjjbnt"          # schema.table; a table alone is in public
+
+The password comes from ``PGPASSWORD`` or ``~/.pgpass``; a URL holding one
+is refused.
 
 The file is read once, by :func:`read_project`, into the frozen dataclasses
 of :mod:`layers.project_types`; every value is checked for its type and
@@ -50,6 +58,8 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from geoplan.geo.postgis import is_postgis_url
+from geoplan.geo.postgis_read import password_problem, split_table
 from geoplan.layers.catalog import KINDS, FieldSpec, get_kind
 from geoplan.layers.errors import ProjectError
 from geoplan.layers.project_table import ProjectTable, show_value, table_label
@@ -126,15 +136,39 @@ def _layer(kind_name: str, raw: Any, path: Path) -> LayerSpec:
             )
     fields_table = ProjectTable(mapping, at, known, prefix="fields.")
     fields = {std: fields_table.text(std) for std in mapping}
+    source = table.text("path")
     return LayerSpec(
         kind=kind.name,
-        path=path.parent / table.text("path"),
+        path=_database(table) if is_postgis_url(source) else path.parent / source,
         layer=table.text("layer"),
         where=where,
         encoding=_encoding(table),
         crs=table.crs("crs"),
         fields=fields,
     )
+
+
+def _database(table: ProjectTable) -> str:
+    """A layer's ``postgresql://`` path, checked: no password, a ``schema.table`` layer."""
+    url = table.text("path")
+    try:
+        problem = password_problem(url)
+    except ImportError:
+        raise table.error(
+            "path", "reading PostGIS needs psycopg: pip install 'geoplan[postgis]'"
+        ) from None
+    if problem is not None:
+        raise table.error("path", problem)
+    layer = table.text("layer")
+    if layer is None:
+        raise table.error("layer", 'is missing; a PostGIS path needs layer = "schema.table"')
+    try:
+        split_table(layer)
+    except ValueError as exc:
+        raise table.error("layer", str(exc)) from None
+    if "encoding" in table.values:
+        raise table.error("encoding", "does not apply to a PostGIS table (the server sends UTF-8)")
+    return url
 
 
 def _raster(name: str, raw: Any, path: Path) -> RasterSpec:

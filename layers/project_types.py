@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from geoplan.geo.postgis import is_postgis_url
+from geoplan.geo.postgis_read import source_label
 from geoplan.geo.terrain import RasterInfo, open_info
 
 CONSTRAINTS = (">=", "<=", "=")
@@ -45,15 +47,20 @@ class LayerSpec:
     ----------
     kind : str
         Layer kind (see :data:`layers.catalog.KINDS`).
-    path : pathlib.Path
-        Source file or folder, absolute.
+    path : pathlib.Path or str
+        Source file or folder, absolute; or, as a ``str``, the
+        ``postgresql://user@host:port/db`` URL of a PostGIS database (never
+        with a password: libpq reads ``PGPASSWORD`` or ``~/.pgpass``).
     layer : str or None
-        Layer inside the source.
+        Layer inside the source; for a database ``schema.table`` (or
+        ``table``, in ``public``), always given.
     where : str or None
-        OGR SQL ``WHERE`` clause selecting this kind's features (one
-        expression; see :mod:`layers.where_clause`).
+        SQL ``WHERE`` clause selecting this kind's features (one
+        expression; see :mod:`layers.where_clause`): OGR SQL for a file,
+        PostgreSQL's for a database.
     encoding : str or None
-        Text encoding (a Python text codec), overriding detection.
+        Text encoding (a Python text codec), overriding detection; never
+        for a database (the server sends UTF-8).
     crs : str or None
         CRS for a source whose own is missing or wrong.
     fields : dict of str to str
@@ -61,7 +68,7 @@ class LayerSpec:
     """
 
     kind: str
-    path: Path
+    path: Path | str
     layer: str | None = None
     where: str | None = None
     encoding: str | None = None
@@ -69,9 +76,27 @@ class LayerSpec:
     fields: dict[str, str] = field(default_factory=dict)
 
     @property
+    def is_postgis(self) -> bool:
+        """Whether the layer is a PostGIS table (``path`` a ``postgresql://`` URL)."""
+        return is_postgis_url(self.path)
+
+    @property
     def source(self) -> str:
-        """``path`` or ``path:layer``, for messages and inventories."""
+        """``path`` or ``path:layer`` (``URL table schema.table``), for messages and inventories."""
+        if self.is_postgis:
+            return source_label(self.path, self.layer)
         return f"{self.path}:{self.layer}" if self.layer else str(self.path)
+
+    @property
+    def input_name(self) -> str:
+        """What a report names the input by: the file, or the URL, table and ``where``.
+
+        Two layers of one file read one file; two of one table with
+        different ``where`` read different rows, hashed apart.
+        """
+        if not self.is_postgis:
+            return str(self.path)
+        return f"{self.source} where {self.where}" if self.where else self.source
 
 
 @dataclass(frozen=True)

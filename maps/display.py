@@ -4,10 +4,12 @@ A city's 永久基本农田 has hundreds of thousands of patches; drawn one by o
 they make a file of hundreds of megabytes and a browser that stops
 responding. For display only (the analysis never sees these geometries):
 
-- dense layers are dissolved by grid cell, so the browser draws a few
-  hundred paths, not a path per patch; the features a conflict refers to
-  keep their full detail (not simplified) inside their cell, and in layers
-  that are not dissolved they stay separate features, rounded finer;
+- layers of thousands of polygons or lines are dense layers
+  (:mod:`maps.dense`: an overview, and every feature in chunks the page
+  decodes per view); other layers with more than ``dissolve_above``
+  features (points) are dissolved by grid cell, the features a conflict
+  refers to keeping their full detail; in layers that are not dissolved
+  those stay separate features, rounded finer;
 - outlines are simplified to half a screen pixel at ``detail_zoom`` — the
   closest zoom the layer is meant to be read at; coverages (townships,
   counties, zones) with :func:`shapely.coverage_simplify` so neighbours keep
@@ -50,9 +52,12 @@ class DisplayOptions:
         The same for conflicts and the features they involve (18: ≈ 0.25 m;
         they are never simplified, only rounded).
     dissolve_above : int
-        Layers with more features than this are dissolved by grid cell.
+        Layers with more polygons or lines than this are dense layers
+        (:mod:`maps.dense`): an overview, and chunks per grid cell.
     dissolve_cell_m : float
-        Side of the dissolve grid (metres, working CRS).
+        Side of the grid of a dense layer's chunks (metres, working CRS).
+    detail_from_zoom : int
+        Zoom from which a dense layer's features replace its overview.
     gcj02 : bool
         Shift into GCJ-02 for a 高德/AMap-style basemap.
     """
@@ -61,6 +66,7 @@ class DisplayOptions:
     conflict_zoom: int = 18
     dissolve_above: int = 2000
     dissolve_cell_m: float = 10_000.0
+    detail_from_zoom: int = 13
     gcj02: bool = False
 
 
@@ -78,6 +84,19 @@ def display_decimals(options: DisplayOptions, latitude: float, *, detailed: bool
     """Decimals of a degree kept for display: for ``conflict_zoom`` or ``detail_zoom``."""
     zoom = options.conflict_zoom if detailed else options.detail_zoom
     return decimals_for(pixel_size_m(zoom, latitude) / 2)
+
+
+def display_scale(options: DisplayOptions, latitude: float, *, detailed: bool) -> int:
+    """Integers per degree that resolve half a pixel at ``conflict_zoom`` or ``detail_zoom``.
+
+    The coarsest step of 1, 2 or 5 times a power of ten (degrees) not
+    longer than half a pixel (a degree of latitude taken as 111,320 m).
+    """
+    zoom = options.conflict_zoom if detailed else options.detail_zoom
+    half_px_deg = pixel_size_m(zoom, latitude) / 2 / 111_320.0
+    power = 10.0 ** math.floor(math.log10(half_px_deg))
+    step = max(f * power for f in (1, 2, 5) if f * power <= half_px_deg)
+    return round(1 / step)
 
 
 def _round(geoms: np.ndarray, decimals: int) -> np.ndarray:
@@ -209,6 +228,12 @@ def display_frame(
     for column in columns:
         out[column] = out[column].where(out[column].notna(), "") if column in out else ""
     return to_display_crs(out, options, detailed=out["detailed"].to_numpy(), latitude=latitude)
+
+
+def display_geometries(frame: gpd.GeoDataFrame, options: DisplayOptions) -> np.ndarray:
+    """A frame's geometries in longitude/latitude (shifted into GCJ-02 if asked), not rounded."""
+    geoms = frame.geometry.to_crs(_WGS84).values
+    return geometries_to_gcj02(geoms) if options.gcj02 else np.asarray(geoms)
 
 
 def to_display_crs(

@@ -23,6 +23,7 @@ SCRIPTS = (
     "geoplan.js",
     "geoplan-geodesy.js",
     "geoplan-tree.js",
+    "geoplan-dense.js",
     "geoplan-findings.js",
     "geoplan-search.js",
     "geoplan-tools.js",

@@ -5,8 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import folium
+import geopandas as gpd
+import shapely
 from jinja2 import Template
 
+from geoplan.maps.display import DisplayOptions, to_display_crs
 from geoplan.maps.slots import DataElement, data_template, script_json, script_safe
 
 
@@ -195,3 +198,45 @@ class GeoJsonLayer(MapLayer):
         self.data_json = (
             f'{{"features":{script_safe(features_json)},"spec":{script_json(dict(spec))}}}'
         )
+
+
+class DenseLayer(MapLayer):
+    """A layer of many features drawn by ``geoplan.dense`` (``static/geoplan-dense.js``).
+
+    Parameters
+    ----------
+    content_json : str
+        ``spec``, ``t``, ``s``, ``cells``, ``ids``, ``cellOf`` and
+        ``overview`` (:func:`maps.dense_layer.dense_layer`), as JSON.
+    name : str
+    show : bool
+    """
+
+    _template = _made_by("dense")
+
+    def __init__(self, content_json: str, name: str, show: bool = True):
+        super().__init__(name, show=show)
+        self._name = "DenseLayer"
+        self.data_json = script_safe(content_json)
+
+
+def township_labels(
+    frame: gpd.GeoDataFrame, display: DisplayOptions, latitude: float, min_zoom: int
+) -> Labels:
+    """The townships' names at a point inside each, shown from ``min_zoom`` on."""
+    points = gpd.GeoDataFrame(
+        {"name": frame["name"].astype(str)},
+        geometry=shapely.point_on_surface(frame.geometry.values),
+        crs=frame.crs,
+    )
+    points = to_display_crs(points, display, latitude=latitude)
+    rows = [
+        (round(y, 5), round(x, 5), name)
+        for x, y, name in zip(
+            shapely.get_x(points.geometry.values),
+            shapely.get_y(points.geometry.values),
+            points["name"],
+            strict=True,
+        )
+    ]
+    return Labels(rows, name="乡镇名称", min_zoom=min_zoom)

@@ -8,18 +8,10 @@ Each is a :class:`maps.slots.DataElement` whose script calls a function of
 
 from __future__ import annotations
 
-import base64
-import json
-import zlib
-
-import geopandas as gpd
-import numpy as np
-import shapely
 from branca.element import MacroElement
 from pyproj import CRS
 
 from geoplan.layers.vocabulary import SEVERITIES, SEVERITY_TITLES
-from geoplan.maps.display import DisplayOptions, to_display_crs
 from geoplan.maps.slots import DataElement, data_template, script_json
 
 #: Layer groups of the layer tree, bottom to top, with the kinds each holds.
@@ -67,107 +59,39 @@ class Panes(DataElement, MacroElement):
         )
 
 
-def findings_rows(conflicts: gpd.GeoDataFrame, display: DisplayOptions, latitude: float) -> list:
-    """The findings panel's rows, by severity (prohibited first) then area (largest first).
-
-    Each row: conflict_id, severity, rule title, county, township, area (m²),
-    latitude and longitude (degrees) of a point inside it (where the symbol
-    of a small prohibited finding is drawn and its popup opens).
-    """
-    order = {severity: i for i, severity in enumerate(SEVERITIES)}
-    frame = conflicts.assign(
-        _order=conflicts["severity"].map(order).fillna(len(order)),
-        _area=conflicts["area_m2"].astype(float),
-    ).sort_values(["_order", "_area"], ascending=[True, False], kind="stable")
-    points = gpd.GeoDataFrame(
-        geometry=shapely.point_on_surface(frame.geometry.values), crs=frame.crs
-    )
-    points = to_display_crs(points, display, latitude=latitude).geometry.values
-    text = frame[["conflict_id", "severity", "rule_title", "county", "township"]].astype(str)
-    text = text.where(
-        frame[["conflict_id", "severity", "rule_title", "county", "township"]].notna(), ""
-    )
-    return [
-        [*values, round(float(area), 2), round(float(y), 6), round(float(x), 6)]
-        for values, area, x, y in zip(
-            text.itertuples(index=False, name=None),
-            frame["_area"],
-            shapely.get_x(points),
-            shapely.get_y(points),
-            strict=True,
-        )
-    ]
-
-
 class Findings(DataElement, MacroElement):
     """The findings panel (``geoplan.findings``) and the symbols of small prohibited findings.
 
     Parameters
     ----------
-    rows : list
-        From :func:`findings_rows`.
+    table : str
+        Every conflict's fields (:func:`maps.conflict_table.conflict_table`).
+    count : int
+        The number of conflicts (the panel shows it before the table is inflated).
     """
 
     _template = data_template(_script("findings"))
 
-    def __init__(self, rows: list):
+    def __init__(self, table: str, count: int):
         super().__init__()
         self._name = "Findings"
         severities = [[s, SEVERITY_TITLES[s]] for s in SEVERITIES]
-        self.data_json = script_json({"severities": severities, "rows": rows})
-
-
-def patch_index(frame: gpd.GeoDataFrame, display: DisplayOptions, latitude: float) -> str:
-    """Ids, points and extents of a dissolved layer's features, deflated, base64.
-
-    The page draws such a layer merged by grid cell, so its patches' ids
-    (图斑编号) are not in its features; search finds them here. The JSON
-    (``ids``, ``xy``: a point inside each as differences of 10⁻⁵° integers,
-    ``b``: the extent around that point, west, south, east, north offsets)
-    is compressed with zlib (``DecompressionStream("deflate")`` reads it).
-    """
-    frame = frame[~frame.geometry.is_empty & frame.geometry.notna()]
-    shown = to_display_crs(frame[["id", "geometry"]], display, latitude=latitude)
-    geoms = shown.geometry.values
-    scale = 10**5
-    point = np.rint(shapely.get_coordinates(shapely.point_on_surface(geoms)) * scale).astype(
-        np.int64
-    )
-    bounds = np.rint(shapely.bounds(geoms) * scale).astype(np.int64)
-    extent = np.column_stack(
-        [
-            point[:, 0] - bounds[:, 0],
-            point[:, 1] - bounds[:, 1],
-            bounds[:, 2] - point[:, 0],
-            bounds[:, 3] - point[:, 1],
-        ]
-    )
-    deltas = np.diff(point, axis=0, prepend=np.zeros((1, 2), np.int64))
-    content = {
-        "ids": shown["id"].astype(str).tolist(),
-        "s": scale,
-        "xy": deltas.ravel().tolist(),
-        "b": extent.ravel().tolist(),
-    }
-    raw = json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    return base64.b64encode(zlib.compress(raw, 9)).decode("ascii")
+        self.data_json = script_json({"severities": severities, "count": count, "table": table})
 
 
 class Search(DataElement, MacroElement):
     """The search box (``id="geoplan-search"``) and identify-all on click.
 
-    Parameters
-    ----------
-    patches : dict of str to str
-        Layer kind → :func:`patch_index` of its dissolved features.
+    It searches the features of the layers registered before it, and the
+    ids of dense layers (:mod:`maps.dense`), inflated when first searched.
     """
 
     _template = data_template(_script("search"))
 
-    def __init__(self, patches: dict[str, str]):
+    def __init__(self):
         super().__init__()
         self._name = "Search"
-        self.data_json = script_json({"patches": patches})
+        self.data_json = script_json({})
 
 
 def gauss_kruger_zone(crs: CRS) -> dict | None:

@@ -30,6 +30,14 @@ from geoplan.layers.catalog import KINDS
 from geoplan.layers.region import region_bounds
 from geoplan.layers.vocabulary import SEVERITIES, SEVERITY_TITLES, kind_title
 from geoplan.maps.basemaps import NO_BASEMAP, Basemap
+from geoplan.maps.conflict_table import conflict_table
+from geoplan.maps.dense_layer import (
+    class_column,
+    class_styles,
+    dense_conflicts,
+    dense_layer,
+    is_dense,
+)
 from geoplan.maps.display import DisplayOptions, display_decimals, display_frame, to_display_crs
 from geoplan.maps.images import ImageLayer
 from geoplan.maps.map_controls import (
@@ -40,7 +48,7 @@ from geoplan.maps.map_controls import (
     Title,
     legend_rows,
 )
-from geoplan.maps.map_layers import GeoJsonLayer, ImageOverlay, Labels, TileLayer
+from geoplan.maps.map_layers import GeoJsonLayer, ImageOverlay, TileLayer, township_labels
 from geoplan.maps.map_tools import (
     BASEMAP,
     CONFLICTS,
@@ -50,11 +58,9 @@ from geoplan.maps.map_tools import (
     Panes,
     Search,
     Tools,
-    findings_rows,
     gauss_kruger_zone,
     group_of,
     pane_of,
-    patch_index,
 )
 from geoplan.maps.packing import pack_features
 from geoplan.maps.popups import POPUP_COLUMNS, RULE_FIELDS, TOOLTIP, conflict_popup, layer_popup
@@ -62,7 +68,6 @@ from geoplan.maps.slots import fill_slots
 from geoplan.maps.style import (
     BACKGROUND,
     CHEMICAL_PARK_STYLE,
-    CLASS_STYLES,
     FUNCTION_TYPE_STYLES,
     HIGHLIGHT_STYLE,
     LAYER_STYLES,
@@ -106,21 +111,6 @@ class MapOptions:
     basemap: Basemap = NO_BASEMAP
     display: DisplayOptions = field(default_factory=DisplayOptions)
     images: tuple[ImageLayer, ...] = ()
-
-
-def _class_column(kind: str) -> str | None:
-    return CLASS_STYLES[kind].column if kind in CLASS_STYLES else None
-
-
-def _class_styles(kind: str, values: pd.Series) -> tuple[list[Style], np.ndarray]:
-    base = kind_style(kind)
-    if kind not in CLASS_STYLES:
-        return [base], np.zeros(len(values), int)
-    table = CLASS_STYLES[kind].styles
-    styles = [base, *table.values()]
-    keys = list(table)
-    index = values.astype(str).map(lambda v: keys.index(v) + 1 if v in keys else 0)
-    return styles, index.to_numpy(int)
 
 
 def _records(props: pd.DataFrame) -> list[dict]:
@@ -232,6 +222,11 @@ def plan_map(
         zoom_delta=0.5,
     )
     m.add_child(InlineAssets(BACKGROUND))
+    # Fractional zoom (zoomSnap 0.1) fits the region exactly; without animation,
+    # and before any layer is added, so each is drawn once, in the final view.
+    fit = folium.map.FitBounds([[south, west], [north, east]], padding=(12, 12))
+    fit.options["animate"] = False
+    m.add_child(fit)
     m.add_child(Panes())
     for i, tiles in enumerate(options.basemap.tiles):
         m.add_child(
@@ -255,26 +250,33 @@ def plan_map(
         m.add_child(overlay.placed(group, legend=legend))
 
     referenced = _referenced_ids(conflicts)
-    patches: dict[str, str] = {}
     for kind in _ordered_kinds(layers):
         frame = layers[kind]
         title = kind_title(kind)
+        group = group_of(kind)
+        legend = legend_rows(_legend_entries(kind))
+        if is_dense(frame, display):
+            name, show = f"{title}（{len(frame):,}）", kind not in HIDDEN_KINDS
+            layer = dense_layer(
+                kind, frame, display, latitude, name=name, show=show, pane=pane_of(group)
+            )
+            layer.placed(group, kind=kind, legend=legend).add_to(m)
+            continue
         shown = display_frame(
             frame,
             fields=POPUP_COLUMNS.get(kind, ["name", "id"]),
             options=display,
             coverage=kind in COVERAGE_KINDS,
-            dissolve_by=_class_column(kind),
+            dissolve_by=class_column(kind),
             keep_ids=referenced.get(kind, ()),
             latitude=latitude,
         )
         props, fields = layer_popup(kind, shown)
-        column = _class_column(kind)
-        styles, index = _class_styles(
+        column = class_column(kind)
+        styles, index = class_styles(
             kind, shown[column] if column in shown else pd.Series("", index=shown.index)
         )
         props[_STYLE_KEY] = index
-        group = group_of(kind)
         _layer(
             shown.geometry.values,
             props,
@@ -284,14 +286,12 @@ def plan_map(
             show=kind not in HIDDEN_KINDS,
             decimals=display_decimals(display, latitude, detailed=bool(shown["detailed"].any())),
             group=group,
-        ).placed(group, kind=kind, legend=legend_rows(_legend_entries(kind))).add_to(m)
-        if len(frame) > display.dissolve_above and "id" in frame:
-            patches[kind] = patch_index(frame, display, latitude)
+        ).placed(group, kind=kind, legend=legend).add_to(m)
         if kind == "townships" and len(frame):
-            m.add_child(_township_labels(frame, display, latitude).placed(group))
+            m.add_child(township_labels(frame, display, latitude, LABEL_MIN_ZOOM).placed(group))
 
     if conflicts is not None:
-        _add_conflicts(m, conflicts, options, display, latitude)
+        table = _add_conflicts(m, conflicts, display, latitude)
     m.add_child(ScaleBar())  # first: bottom-left controls stack upwards
     m.add_child(Title(options.title, options.subtitle))
     m.add_child(
@@ -300,47 +300,29 @@ def plan_map(
         )
     )
     # Controls of a corner stack in the order they are added.
-    m.add_child(Search(patches))
+    m.add_child(Search())
     working = next(iter(layers.values())).crs
     m.add_child(Tools(options.title, options.subtitle, gauss_kruger_zone(working), display.gcj02))
     if conflicts is not None:
-        m.add_child(Findings(findings_rows(conflicts, display, latitude)))
-    # Fractional zoom (zoomSnap 0.1) fits the region exactly; without animation,
-    # so the first view is final when the page has loaded.
-    fit = folium.map.FitBounds([[south, west], [north, east]], padding=(12, 12))
-    fit.options["animate"] = False
-    m.add_child(fit)
+        m.add_child(Findings(table, len(conflicts)))
     return m
 
 
-def _township_labels(frame: gpd.GeoDataFrame, display: DisplayOptions, latitude: float) -> Labels:
-    points = gpd.GeoDataFrame(
-        {"name": frame["name"].astype(str)},
-        geometry=shapely.point_on_surface(frame.geometry.values),
-        crs=frame.crs,
-    )
-    points = to_display_crs(points, display, latitude=latitude)
-    rows = [
-        (round(y, 5), round(x, 5), name)
-        for x, y, name in zip(
-            shapely.get_x(points.geometry.values),
-            shapely.get_y(points.geometry.values),
-            points["name"],
-            strict=True,
-        )
-    ]
-    return Labels(rows, name="乡镇名称", min_zoom=LABEL_MIN_ZOOM)
-
-
 def _add_conflicts(
-    m: folium.Map,
-    conflicts: gpd.GeoDataFrame,
-    options: MapOptions,
-    display: DisplayOptions,
-    latitude: float,
-) -> None:
+    m: folium.Map, conflicts: gpd.GeoDataFrame, display: DisplayOptions, latitude: float
+) -> str:
+    """Add the conflict layers, one per severity; returns the conflicts' table.
+
+    A severity with more conflicts than ``display.dissolve_above`` is a
+    dense layer whose popups come from the table.
+    """
     require_projected(conflicts.crs, "conflicts")
-    shown = to_display_crs(conflicts, display, latitude=latitude)
+    order, table = conflict_table(conflicts, display, latitude)
+    decimals = display_decimals(display, latitude, detailed=True)
+    severity = conflicts["severity"].to_numpy()[order]
+    dense = {s for s in SEVERITIES if (severity == s).sum() > display.dissolve_above}
+    sparse = conflicts[~conflicts["severity"].isin(dense)]
+    shown = to_display_crs(sparse, display, latitude=latitude)
     props, fields = conflict_popup(shown)
     # Fields of the rule are the same for all its conflicts: sent once.
     shared_keys = [key for key in RULE_FIELDS if key in props]
@@ -349,29 +331,45 @@ def _add_conflicts(
     props = props.drop(columns=shared_keys)
     props["_r"] = index
     props[_STYLE_KEY] = 0
-    for severity in reversed(SEVERITIES):
-        rows = (shown["severity"] == severity).to_numpy()
-        style = SEVERITY_STYLES.get(severity, SEVERITY_STYLES["notice"])
-        title = SEVERITY_TITLES[severity]
-        count = int(rows.sum())
-        _layer(
-            shown.geometry.values[rows],
-            props[rows],
-            fields,
-            [style],
-            name=f"冲突：{title}（{count:,} 处）",
-            show=True,
-            decimals=display_decimals(display, latitude, detailed=True),
-            title="规则",
-            tooltip=["规则", "面积"],
-            shared=shared,
-            highlight=True,
-            group=CONFLICTS,
-        ).placed(
+    for key in reversed(SEVERITIES):
+        style = SEVERITY_STYLES.get(key, SEVERITY_STYLES["notice"])
+        title = SEVERITY_TITLES[key]
+        count = int((severity == key).sum())
+        name = f"冲突：{title}（{count:,} 处）"
+        if key in dense:
+            layer = dense_conflicts(
+                conflicts.iloc[order],
+                np.flatnonzero(severity == key),
+                style,
+                display,
+                latitude,
+                name=name,
+                pane=pane_of(CONFLICTS),
+                symbols=key == "prohibited",
+                fields=fields,
+            )
+        else:
+            rows = (shown["severity"] == key).to_numpy()
+            layer = _layer(
+                shown.geometry.values[rows],
+                props[rows],
+                fields,
+                [style],
+                name=name,
+                show=True,
+                decimals=decimals,
+                title="规则",
+                tooltip=["规则", "面积"],
+                shared=shared,
+                highlight=True,
+                group=CONFLICTS,
+            )
+        layer.placed(
             CONFLICTS,
-            kind=f"conflicts:{severity}",
+            kind=f"conflicts:{key}",
             legend=legend_rows([(f"{title}（{count:,} 处）", style, False)]),
         ).add_to(m)
+    return table
 
 
 def map_html(m: folium.Map) -> str:

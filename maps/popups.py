@@ -44,8 +44,11 @@ def fmt_area(area_m2: pd.Series) -> pd.Series:
 
 
 def _text(values: pd.Series) -> pd.Series:
-    if values.dtype == bool:
-        return values.map({True: "是", False: "否"})
+    kind = pd.api.types.infer_dtype(values, skipna=True)
+    if kind == "boolean":
+        return values.map({True: "是", False: "否"}).where(values.notna(), "")
+    if kind in ("string", "empty"):
+        return values.astype(object).where(values.notna(), "")
     out = values.astype(object).where(values.notna(), "")
     return out.map(lambda v: {True: "是", False: "否"}.get(v, v) if isinstance(v, bool) else str(v))
 
@@ -90,11 +93,13 @@ def conflict_popup(conflicts: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     """Popup properties of conflicts (columns of ``conflicts.gpkg``) and their field order."""
 
     def feature(side: str) -> pd.Series:
-        kind = conflicts[f"{side}_kind"].map(kind_title)
-        name = _text(conflicts[f"{side}_name"])
-        ident = _text(conflicts[f"{side}_id"])
-        suffix = ("（" + ident + "）").where(ident != "", "")
-        return kind + "：" + name.where(name != "", "—") + suffix
+        kinds = conflicts[f"{side}_kind"].astype(str)
+        kind = kinds.map({k: kind_title(k) for k in kinds.unique()}).to_numpy(str)
+        name = _text(conflicts[f"{side}_name"]).to_numpy(str)
+        ident = _text(conflicts[f"{side}_id"]).to_numpy(str)
+        suffix = np.where(ident != "", np.char.add(np.char.add("（", ident), "）"), "")
+        text = np.char.add(np.char.add(kind, "："), np.where(name != "", name, "—"))
+        return pd.Series(np.char.add(text, suffix), index=conflicts.index, dtype=object)
 
     distance = pd.to_numeric(conflicts["distance_m"], errors="coerce")
     props = {

@@ -249,7 +249,7 @@ def test_markdown_renders_every_value_as_its_characters(hostile_run):
     for link in html.iter("a"):
         text = link.text_content()
         assert unquote(link.get("href")) in (text, f"mailto:{text}", f"http://{text}"), text
-    assert html.find("h1").text_content() == f"国土空间规划冲突检查：{PROJECT_NAME}"
+    assert html.find("h1").text_content() == f"{PROJECT_NAME}国土空间规划合规性审查报告"
     for table in html.iter("table"):
         width = len(table.find("thead/tr"))
         assert all(len(tr) == width for tr in table.iter("tr"))
@@ -330,7 +330,7 @@ def test_characters_gdal_cannot_carry_do_not_break_the_renderers(hostile_run, tm
     assert f"{clean}国土空间规划合规性审查报告" in _docx_texts(document)
     _soffice(tmp_path / "r.docx", "txt:Text (encoded):UTF8", tmp_path)
     assert clean in (tmp_path / "r.txt").read_text(encoding="utf-8-sig")
-    assert "# 国土空间规划冲突检查：nul vt ff esc \ufffe end" in markdown
+    assert "# nul vt ff esc \ufffe end国土空间规划合规性审查报告" in markdown
 
 
 # --- layer_styles (QML) ----------------------------------------------------------

@@ -307,7 +307,9 @@ def test_a_click_on_a_hostile_township_shows_its_name(hostile, browser):
 def test_report_shows_the_project_name_literally(hostile, browser):
     load = open_page(browser, hostile / "out" / "report.html")
     _assert_clean_load(load, hostile / "out" / "map.html")
-    assert browser.find_element("tag name", "h1").text == PROJECT_NAME
+    assert (
+        browser.find_element("tag name", "h1").text == f"{PROJECT_NAME}国土空间规划合规性审查报告"
+    )
     assert browser.title.startswith(PROJECT_NAME)
     assert browser.execute_script(_FOREIGN_IMAGES) == 0
 

@@ -2,6 +2,7 @@
 
 import struct
 import zipfile
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -11,6 +12,7 @@ import shapely
 
 from conftest import LONLAT_BOXES, NAMES, lonlat_to, write_gbk_shapefile_without_cpg
 from geoplan.geo.errors import EncodingError, LayerReadError, OutputExistsError
+from geoplan.geo.geoparquet import read_row_groups_in_box
 from geoplan.geo.outputs import atomic_output
 from geoplan.geo.vector_read import list_layers, read_vector
 from geoplan.geo.vector_write import write_layers, write_vector
@@ -141,3 +143,66 @@ def test_csv_with_wkt(tmp_path, frame):
     text = path.read_text(encoding="utf-8")
     assert text.splitlines()[0].startswith("WKT,")
     assert "POLYGON ((" in text and "巴州区" in text
+
+
+BAZHONG_GPKG = Path(__file__).parents[1] / "layers" / "bazhong" / "data" / "bazhong.gpkg"
+
+
+@pytest.mark.parametrize("layer", ["XZQ_XZ", "HL", "YJJBNT"])
+@pytest.mark.parametrize("fmt", ["gpkg", "shp", "parquet"])
+def test_bbox_reads_exactly_the_features_meeting_the_box(tmp_path, layer, fmt):
+    """``bbox`` gives the features whose geometry intersects the box, whole, ids kept."""
+    whole = pyogrio.read_dataframe(BAZHONG_GPKG, layer=layer, fid_as_index=True)
+    path = BAZHONG_GPKG
+    if fmt == "shp":
+        path = tmp_path / f"{layer}.shp"
+        whole.to_file(path, layer=layer, encoding="utf-8")
+        whole = pyogrio.read_dataframe(path, fid_as_index=True)
+    elif fmt == "parquet":
+        path = tmp_path / f"{layer}.parquet"
+        whole.to_parquet(path)  # no covering column: read whole, then filtered
+        whole = gpd.read_parquet(path).reset_index(drop=True)  # ids are row numbers
+    xmin, ymin, xmax, ymax = whole.total_bounds
+    corner = (xmin + 0.37 * (xmax - xmin), ymin + 0.2 * (ymax - ymin))
+    box = (*corner, corner[0] + 0.19 * (xmax - xmin), corner[1] + 0.23 * (ymax - ymin))
+    shape = shapely.box(*box)
+    expected = {fid for fid, g in whole.geometry.items() if g is not None and g.intersects(shape)}
+    envelopes = set(whole.index[whole.geometry.envelope.intersects(shape)])
+    got = read_vector(path, layer if fmt == "gpkg" else None, bbox=box).frame
+    assert set(got.index) == expected and 0 < len(expected) < len(whole)
+    if layer != "YJJBNT":  # irregular shapes: some envelopes meet the box, their geometry not
+        assert envelopes > expected
+    # whole features, not clipped
+    assert shapely.equals_exact(got.geometry.values, whole.geometry.loc[got.index].values).all()
+
+
+def test_bbox_with_where_and_bad_box(tmp_path):
+    whole = pyogrio.read_dataframe(BAZHONG_GPKG, layer="XZQ_XZ", fid_as_index=True)
+    box = (380000.0, 3500000.0, 420000.0, 3560000.0)
+    first = whole.columns[0]
+    value = whole[first].iloc[0]
+    meets = whole.geometry.intersects(shapely.box(*box))
+    expected = set(whole.index[meets & (whole[first] != value)])
+    got = read_vector(BAZHONG_GPKG, "XZQ_XZ", where=f"{first} <> '{value}'", bbox=box).frame
+    assert set(got.index) == expected and expected
+    for bad in [(1.0, 2.0, 0.0, 3.0), (0.0, 0.0, float("nan"), 1.0), (1.0, 2.0)]:
+        with pytest.raises(LayerReadError, match="bbox"):
+            read_vector(BAZHONG_GPKG, "XZQ_XZ", bbox=bad)
+
+
+def test_bbox_skips_geoparquet_row_groups_and_keeps_row_numbers(tmp_path):
+    farm = pyogrio.read_dataframe(BAZHONG_GPKG, layer="YJJBNT")
+    farm = farm.iloc[np.argsort(farm.geometry.centroid.x.to_numpy(), kind="stable")]
+    path = tmp_path / "farm.parquet"
+    farm.to_parquet(path, write_covering_bbox=True, row_group_size=1000)
+    whole = gpd.read_parquet(path).reset_index(drop=True)  # ids are row numbers
+    xmin, ymin, xmax, ymax = whole.total_bounds
+    box = (xmin + 0.4 * (xmax - xmin), ymin, xmin + 0.5 * (xmax - xmin), ymax)
+    expected = whole[whole.geometry.intersects(shapely.box(*box))]
+    read = read_row_groups_in_box(path, box)
+    assert len(expected) < len(read) < len(whole) / 2  # most row groups were skipped
+    got = read_vector(path, bbox=box).frame
+    assert list(got.index) == list(expected.index)
+    assert list(got.columns) == list(whole.columns) and got.crs == whole.crs
+    assert got.drop(columns="geometry").equals(expected.drop(columns="geometry"))
+    assert shapely.equals_exact(got.geometry.values, expected.geometry.values).all()

@@ -275,28 +275,6 @@ def test_region_bounds_prefer_the_counties():
         region_bounds({"parks": farther.iloc[:0]})
 
 
-def test_patch_index_gives_back_every_id_with_a_point_inside_its_patch():
-    import base64
-    import zlib
-
-    from geoplan.maps.map_tools import patch_index
-
-    frame = _squares(300)
-    packed = json.loads(
-        zlib.decompress(base64.b64decode(patch_index(frame, DisplayOptions(), 31.9)))
-    )
-    assert packed["ids"] == frame["id"].tolist()
-    xy = np.cumsum(np.array(packed["xy"]).reshape(-1, 2), axis=0) / packed["s"]
-    extent = np.array(packed["b"]).reshape(-1, 4) / packed["s"]
-    lonlat = frame.to_crs(4326).geometry.values
-    assert shapely.contains_xy(lonlat, xy[:, 0], xy[:, 1]).all()
-    west, south, east, north = shapely.bounds(lonlat).T
-    assert np.abs(xy[:, 0] - extent[:, 0] - west).max() < 2e-5
-    assert np.abs(xy[:, 1] + extent[:, 3] - north).max() < 2e-5
-    assert np.abs(xy[:, 0] + extent[:, 2] - east).max() < 2e-5
-    assert np.abs(xy[:, 1] - extent[:, 1] - south).max() < 2e-5
-
-
 def test_the_readout_zone_is_read_from_the_working_crs():
     from pyproj import CRS
 

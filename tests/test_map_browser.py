@@ -169,7 +169,7 @@ def test_field_values_show_as_text_and_run_nothing(browser, tmp_path):
     assert browser.execute_script("return window.__xss === undefined")
     images = browser.execute_script("return [...document.images].map(i => i.alt)")
     assert images == ["冲突分布概览图"]  # the figure, and no image from the data
-    assert browser.find_element("tag name", "h1").text == EVIL_TITLE
+    assert browser.find_element("tag name", "h1").text == f"{EVIL_TITLE}国土空间规划合规性审查报告"
     assert EVIL_PARK in browser.find_element("id", "issues").text
 
 

@@ -42,6 +42,7 @@ def conflicts(demo_out) -> gpd.GeoDataFrame:
 def _open(browser, demo_out) -> str:
     load = open_page(browser, demo_out / "map.html")
     assert load.requests == [] and load.failed == [] and load.console_errors == []
+    browser.execute_async_script("geoplan.findingsReady.then(arguments[arguments.length - 1]);")
     return map_variable(browser)
 
 
@@ -62,6 +63,10 @@ def _click_container(browser, name: str, lat: float, lon: float) -> None:
         body, round(x - body.rect["width"] / 2), round(y - body.rect["height"] / 2)
     ).click().perform()
     time.sleep(0.2)
+    # identify-all answers once the dense layers' chunks under the point are inflated
+    browser.execute_async_script(
+        "(geoplan.identifiedReady || Promise.resolve()).then(arguments[arguments.length - 1]);"
+    )
 
 
 def _set_view(browser, name: str, lat: float, lon: float, zoom: float) -> None:
@@ -97,10 +102,18 @@ def test_findings_panel_lists_every_finding_and_an_entry_opens_its_popup(
     browser, demo_out, report, conflicts
 ):
     name = _open(browser, demo_out)
-    entries = browser.execute_script(
-        "return [...document.querySelectorAll('.geoplan-findings [data-conflict-id]')]"
-        ".map(e => e.dataset.conflictId)"
-    )
+    summary = browser.find_element("css selector", ".geoplan-findings summary").text
+    assert f"（{len(report['conflicts'])} 处）" in summary
+    # the list is built when the panel is first opened
+    browser.execute_script("document.querySelector('.geoplan-findings').open = true;")
+    for _ in range(50):
+        entries = browser.execute_script(
+            "return [...document.querySelectorAll('.geoplan-findings [data-conflict-id]')]"
+            ".map(e => e.dataset.conflictId)"
+        )
+        if entries:
+            break
+        time.sleep(0.1)
     expected = [c["conflict_id"] for c in report["conflicts"]]
     assert len(entries) == len(expected) and set(entries) == set(expected)
     # grouped by severity (prohibited first), largest first within a group
@@ -118,7 +131,6 @@ def test_findings_panel_lists_every_finding_and_an_entry_opens_its_popup(
     # filter by county, then rule: the list and the counts follow report.json
     county = max({c["county"] for c in report["conflicts"]}, key=lambda x: (len(x), x))
     in_county = [c for c in report["conflicts"] if c["county"] == county]
-    browser.execute_script("document.querySelector('.geoplan-findings').open = true;")
     from selenium.webdriver.support.ui import Select
 
     Select(
@@ -191,7 +203,7 @@ def _search(browser, text: str) -> list[str]:
     box = browser.find_element("id", "geoplan-search")
     box.clear()
     box.send_keys(text)
-    time.sleep(0.2)
+    browser.execute_async_script("geoplan.searched.then(arguments[arguments.length - 1]);")
     return browser.execute_script(
         "return [...document.querySelectorAll('.geoplan-search li')].map(l => l.firstChild"
         ".textContent)"
@@ -220,10 +232,9 @@ def test_search_finds_a_township_and_a_patch_id(browser, demo_out):
 
     farmland = gpd.read_file(demo_out / "layers.gpkg", layer="permanent_farmland").to_crs(4326)
     patch = farmland.iloc[len(farmland) // 3]
-    browser.execute_async_script("geoplan.searchReady.then(arguments[arguments.length - 1]);")
     assert _search(browser, patch["id"])[0] == patch["id"]
     browser.find_element("css selector", ".geoplan-search li").click()
-    time.sleep(0.3)
+    time.sleep(0.5)
     assert patch.geometry.envelope.buffer(1e-4).contains(_center(browser, name))
     drawn = _highlighted(browser)
     assert drawn.intersection(patch.geometry).area > 0.9 * patch.geometry.area

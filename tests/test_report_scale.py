@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from html import unescape
 
 import numpy as np
@@ -20,6 +21,7 @@ from geoplan.analysis.reports.json import report_json
 from geoplan.analysis.reports.land import LandIndex
 from geoplan.analysis.reports.md import render_markdown
 from geoplan.analysis.run import check_project
+from geoplan.geo.field_aliases import _library, thread_config
 
 #: geo.area agrees with pyproj.Geod to 0.01 % (README "Areas").
 REL = 1e-4
@@ -40,6 +42,10 @@ def _pieces() -> np.ndarray:
             box(2020, 20, 2060, 60),  # 29: inside 28
             box(5000, 5000, 5300, 5100),  # 30: alone
             box(5290, 5000, 5400, 5100),  # 31: overlapping 30 by 10 m
+            box(2030, 30, 2050, 50),  # 32: inside 29, inside 28
+            box(2000, 40, 2010, 50),  # 33: inside 28 on its edge
+            box(220, 160, 230, 170),  # 34: inside 26 and inside tile 9
+            box(2100, 0, 2200, 100),  # 35: touching 28
         ]
     )
 
@@ -63,11 +69,77 @@ def test_land_of_every_grouping_equals_an_independent_union():
             members = geoms[codes == g]
             expected = geod_area(shapely.union_all(members)) if len(members) else 0.0
             assert land[g] == pytest.approx(expected, rel=REL, abs=1e-6), (codes, g)
+    # rows inside another away from its edge are left out of a union holding it
+    pairs = set(zip(index.cover.tolist(), index.covered.tolist(), strict=True))
+    assert {(28, 29), (29, 32), (28, 32), (26, 34), (9, 34)} <= pairs
+    assert not {c for _, c in pairs} & {24, 25, 33, 35}
     # the three copies of tile 3 are its area once; 26 and 27 share ground
     assert index.land_of(np.isin(np.arange(len(geoms)), [3, 24, 25])) == pytest.approx(
         areas[3], rel=REL
     )
     assert index.land_of(np.isin(np.arange(len(geoms)), [26, 27])) < areas[26] + areas[27] - 1
+
+
+def test_land_unioned_through_partitions_equals_an_independent_union():
+    # sets cut by a partition (townships), and again by a finer one (township and
+    # severity), are unioned from their pieces' unions, kept for other groupings
+    geoms = _pieces()
+    areas = np.array([geod_area(g) for g in geoms])
+    rng = np.random.default_rng(9)
+    coarse = rng.integers(0, 3, len(geoms))
+    fine = 2 * coarse + rng.integers(0, 2, len(geoms))
+    index = LandIndex(geoms, areas, EPSG, [coarse, fine])
+    groupings = [
+        np.zeros(len(geoms), dtype=int),
+        fine,
+        coarse,
+        rng.integers(-1, 3, len(geoms)),
+        np.where(np.arange(len(geoms)) >= 20, 0, -1),
+        np.zeros(len(geoms), dtype=int),  # again: from what is kept
+    ]
+    for codes in groupings:
+        groups = int(codes.max()) + 1
+        land = index.land_m2(codes, groups)
+        for g in range(groups):
+            members = geoms[codes == g]
+            expected = geod_area(shapely.union_all(members)) if len(members) else 0.0
+            assert land[g] == pytest.approx(expected, rel=REL, abs=1e-6), (codes, g)
+
+
+def test_land_does_not_depend_on_the_order_of_the_rows():
+    # a check combined from partitions (--workers) may hold its rows in another
+    # order; its land areas must be the one-process run's to the bit
+    rng = np.random.default_rng(18)
+    centres = rng.uniform(0, 3000, (300, 2))
+    blobs = shapely.buffer(shapely.points(centres), rng.uniform(50, 400, 300), quad_segs=7)
+    geoms = np.concatenate([_pieces(), blobs])
+    areas = np.array([geod_area(g) for g in geoms])
+    codes = rng.integers(0, 4, len(geoms))
+    town = rng.integers(0, 3, len(geoms))
+    land = LandIndex(geoms, areas, EPSG, [town]).land_m2(codes, 4)
+    for seed in range(3):
+        order = np.random.default_rng(seed).permutation(len(geoms))
+        shuffled = LandIndex(geoms[order], areas[order], EPSG, [town[order]])
+        assert shuffled.land_m2(codes[order], 4).tolist() == land.tolist()
+    whole = geod_area(shapely.union_all(geoms))
+    assert LandIndex(geoms, areas, EPSG).land_of(codes >= 0) == pytest.approx(whole, rel=REL)
+
+
+def test_a_geopackage_is_written_unsynced_in_its_own_thread_only():
+    lib = _library()
+    key = b"OGR_SQLITE_SYNCHRONOUS"
+    seen = {}
+
+    def other() -> None:
+        seen["other"] = lib.CPLGetThreadLocalConfigOption(key, None)
+
+    with thread_config({"OGR_SQLITE_SYNCHRONOUS": "OFF"}):
+        seen["inside"] = lib.CPLGetThreadLocalConfigOption(key, None)
+        thread = threading.Thread(target=other)
+        thread.start()
+        thread.join()
+    assert seen == {"inside": b"OFF", "other": None}
+    assert lib.CPLGetThreadLocalConfigOption(key, None) is None  # restored
 
 
 def test_report_json_has_one_line_per_finding_and_conflict():

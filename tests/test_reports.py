@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
+import threading
+import time
 import zipfile
 
 import geopandas as gpd
@@ -14,8 +17,10 @@ import pytest
 from docx import Document
 from test_map import _loads
 
+from geoplan.analysis.output_steps import Forked, ForkedStepError, can_fork
 from geoplan.analysis.reports.format import chinese_datetime
 from geoplan.analysis.run import OUTPUT_FILES
+from geoplan.geo.errors import OutputError
 
 
 @pytest.fixture(scope="module")
@@ -148,3 +153,36 @@ def test_markdown_summary_agrees(demo_out, expected, report):
     for title, row in expected.iterrows():
         cells = rf"\| 不符合 \| {int(row['n']):,} \| {land[title]:,.2f} \|"
         assert re.search(rf"\| {re.escape(title)} \| [^|]+ {cells}", text), title
+
+
+def test_a_forked_step_returns_its_value_and_raises_its_error_in_the_parent(tmp_path):
+    def draw() -> int:  # writes its file itself, sends back a small value
+        (tmp_path / "map.html").write_text("<html></html>", encoding="utf-8")
+        return os.getpid()
+
+    release = threading.Event()
+    other = threading.Thread(target=release.wait)
+    other.start()
+    assert not can_fork()  # another thread runs: the output stage keeps to threads
+    release.set()
+    other.join()
+    child = Forked(draw)
+    pid = child.result()
+    child.close()
+    assert pid != os.getpid() and (tmp_path / "map.html").read_text(encoding="utf-8")
+
+    def bad() -> None:
+        raise OutputError("map.html: disk full")
+
+    child = Forked(bad)
+    with pytest.raises(OutputError, match=r"^map\.html: disk full$"):
+        child.result()
+    child.close()
+    child = Forked(lambda: os._exit(3))
+    with pytest.raises(ForkedStepError, match="exit status 3"):
+        child.result()
+    child.close()
+    child = Forked(lambda: time.sleep(60))  # the stage failed: the child is ended
+    started = time.perf_counter()
+    child.close()
+    assert time.perf_counter() - started < 30

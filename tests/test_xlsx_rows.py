@@ -88,3 +88,30 @@ def test_a_value_of_another_type_or_a_missing_sheet_is_refused():
         SheetRows().append([object()], [0])
     with pytest.raises(ValueError, match="no sheet"):
         fill_sheets(_workbook(SheetRows()), {"xl/worksheets/sheet9.xml": SheetRows()})
+
+
+def test_rows_given_by_column_are_the_rows_given_one_by_one():
+    # each way a column is written at once (text, text with a line feed, numbers,
+    # NaN, mixed types, a style per row) against the same rows appended one by one
+    columns = [
+        [*HOSTILE, "", "村", "字" * 40000],
+        ["a\nb", "c", "", "d", "e", "f", "g", "h", "i", "j"],
+        list(range(10)),
+        [0.1, 2.5, 1e16, -3.0, 7.25, 0.0, 1 / 3, 2e-7, 5.5, 6.5],
+        [0.5, float("nan"), 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0],
+        [None, 1, 2.5, "t", True, np.int64(3), np.float32(0.25), "", None, 4],
+    ]
+    styles = [[1] * 10, [2] * 10, [3] * 10, [4] * 10, [1, 2] * 5, [5] * 10]
+    by_column, by_row = SheetRows(), SheetRows()
+    by_column.append(["头"] * 6, [0] * 6)
+    by_row.append(["头"] * 6, [0] * 6)
+    by_column.extend(columns, styles)
+    for i in range(10):
+        by_row.append([c[i] for c in columns], [s[i] for s in styles])
+    by_column.extend([[], []], [[], []])  # no rows
+    assert b"".join(by_column.chunks()) == b"".join(by_row.chunks())
+    assert by_column.count == by_row.count == 11
+    text = b"".join(by_column.chunks()).decode()
+    assert '<c r="A2" s="1" t="inlineStr"><is><t xml:space="preserve">=1+1</t></is></c>' in text
+    assert '<c r="D4" s="4"><v>1e+16</v></c>' in text and '<c r="E3" s="2"/>' in text
+    assert text.count("字") == 32767  # cut to what a cell holds

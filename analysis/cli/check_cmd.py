@@ -50,7 +50,7 @@ def check_and_write(
     names = [*OUTPUT_NAMES, *(DIFF_FILES if baseline else ())]
     diff = None
     with staged_outputs(run.out_dir, names, overwrite=run.overwrite) as staging:
-        result = check_project(project, run.check, progress=progress)
+        result = check_project(project, run.check, progress=progress, cluster=run.cluster)
         written = write_outputs_into(
             result, staging, basemap=run.basemap, export=run.export, progress=progress
         )

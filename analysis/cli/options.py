@@ -12,6 +12,8 @@ name means the same in every command that takes it:
 - ``--rules``: a rule pack instead of the project's; repeatable.
 - ``--conflicts``: the ``conflicts.gpkg`` of an earlier check.
 - ``--overwrite``: replace outputs that exist; ``--json``: JSON, not a table.
+- ``--workers`` / ``--scheduler``: run the check's rules on a dask cluster
+  (``check``, ``demo``).
 
 ``--crs`` is kept for one release as a deprecated alias of ``--dst-crs`` or
 ``--src-crs`` (whichever the command takes), as ``site --project`` is of the
@@ -30,7 +32,7 @@ from typing import Any
 import click
 
 from geoplan.analysis.cli.param_types import CRSType, RuleTolerance
-from geoplan.analysis.run import CheckOptions, ExportOptions
+from geoplan.analysis.run import CheckOptions, Cluster, ExportOptions
 from geoplan.geo.export import FORMATS
 from geoplan.layers.vocabulary import SEVERITIES
 from geoplan.maps import basemaps
@@ -222,6 +224,9 @@ class RunOptions:
         ``--export``, ``--dst-crs`` and ``--encoding``.
     basemap : maps.basemaps.Basemap
         ``--basemap``, ``--tianditu-key`` and ``--basemap-gcj02``.
+    cluster : Cluster or None
+        ``--workers`` or ``--scheduler``: evaluate on a dask cluster, one task
+        per county; None in this process.
     """
 
     out_dir: str
@@ -229,6 +234,7 @@ class RunOptions:
     check: CheckOptions
     export: ExportOptions
     basemap: basemaps.Basemap
+    cluster: Cluster | None = None
 
 
 def run_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -247,8 +253,13 @@ def run_options(command: Callable[..., Any]) -> Callable[..., Any]:
         dst_crs: str | None,
         encoding: str,
         basemap: basemaps.Basemap,
+        workers: int | None,
+        scheduler: str | None,
         **kwargs: Any,
     ) -> Any:
+        if workers is not None and scheduler is not None:
+            raise click.UsageError("give --workers or --scheduler, not both")
+        cluster = Cluster(workers, scheduler) if workers or scheduler else None
         run = RunOptions(
             out_dir=out_dir,
             overwrite=overwrite,
@@ -257,6 +268,7 @@ def run_options(command: Callable[..., Any]) -> Callable[..., Any]:
             ),
             export=ExportOptions(formats=export_formats, crs=dst_crs, encoding=encoding),
             basemap=basemap,
+            cluster=cluster,
         )
         return command(*args, run=run, **kwargs)
 
@@ -283,6 +295,19 @@ def run_options(command: Callable[..., Any]) -> Callable[..., Any]:
             type=click.Choice(list(FORMATS)),
             help="Also export the layers and conflicts into export/ in this GIS format; "
             "repeatable.",
+        ),
+        click.option(
+            "--workers",
+            type=click.IntRange(min=1),
+            metavar="N",
+            help="Evaluate the rules on a local dask cluster of N worker processes, "
+            "one task per county (needs geoplan[cluster]).",
+        ),
+        click.option(
+            "--scheduler",
+            metavar="ADDRESS",
+            help="Evaluate the rules on a running dask cluster (tcp://host:8786); its workers "
+            "must see the project's sources (a shared folder or PostGIS).",
         ),
         overwrite_opt,
         out_dir_opt,

@@ -36,6 +36,7 @@ from geoplan.analysis.reports.tables import (
     Table,
     control_line_table,
     county_table,
+    document_title,
     headline,
     land_class_table,
     layer_table,
@@ -208,12 +209,12 @@ def render_docx(
         The small map (PNG) of each prohibited issue group, by issue id
         (:func:`analysis.reports.finding_maps.finding_maps`).
     """
-    report = xml_safe(report)
+    # The rows are made XML-safe where they are shown: of a city's tens of
+    # thousands of conflicts and findings the document shows a thousand or so.
+    report = {k: v if k in ("conflicts", "issues") else xml_safe(v) for k, v in report.items()}
     document = Document()
     set_up(document)
-    title = document.add_paragraph(
-        f"{report['project']['name']}国土空间规划合规性审查报告", style="Title"
-    )
+    title = document.add_paragraph(document_title(report), style="Title")
     title.alignment = WD_ALIGN_PARAGRAPH.CENTER
     started = (report.get("provenance") or report["run"])["started"]
     date = document.add_paragraph(f"审查时间：{chinese_datetime(started)}")

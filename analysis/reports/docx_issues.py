@@ -13,16 +13,20 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from docx.document import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.shared import Cm, Pt
+from docx.oxml.shape import CT_Inline
+from docx.shared import Cm, Length, Pt
+from docx.text.paragraph import Paragraph
 
 from geoplan.analysis.reports.docx_tables import add_fitted
 from geoplan.analysis.reports.finding_maps import MAX_FINDING_MAPS
 from geoplan.analysis.reports.format import chinese_date, number
 from geoplan.analysis.reports.tables import Column, Table, conflict_table, feature_label, place
+from geoplan.geo.text import xml_safe
 
 #: Prohibited issue groups described one by one (each with its map) at most.
 MAX_ENTRIES = MAX_FINDING_MAPS
@@ -67,12 +71,33 @@ def remedy_text(remedy: Mapping[str, Any] | None) -> str:
     return f"{remedy['text']}（依据：{basis}）"
 
 
+class _Pictures:
+    """Adds the issues' maps, counting the drawing ids from the first python-docx gives.
+
+    python-docx's ``add_picture`` searches the whole document for the next
+    id each time: a second per hundred maps after a long table.
+    """
+
+    def __init__(self, document: Document) -> None:
+        self.part = document.part
+        self.shape_id = self.part.next_id
+        self.caption = document.styles["Caption"].style_id
+
+    def add(self, paragraph: Paragraph, png: bytes, width: Length) -> None:
+        rid, image = self.part.get_or_add_image(io.BytesIO(png))
+        cx, cy = image.scaled_dimensions(width, None)
+        inline = CT_Inline.new_pic_inline(self.shape_id, rid, image.filename, cx, cy)
+        paragraph.add_run()._r.add_drawing(inline)
+        self.shape_id += 1
+
+
 def _entry(
     document: Document,
     issue: Mapping[str, Any],
     rule: Mapping[str, Any],
     picture: bytes | None,
     figure: int,
+    pictures: _Pictures,
 ) -> int:
     """One prohibited issue; returns the next figure number."""
     heading = document.add_paragraph()
@@ -104,13 +129,13 @@ def _entry(
     if picture is None:
         return figure
     frame = document.add_paragraph()
-    frame.add_run().add_picture(io.BytesIO(picture), width=Cm(8.5))
+    pictures.add(frame, picture, Cm(8.5))
     frame.alignment = WD_ALIGN_PARAGRAPH.CENTER
     frame.paragraph_format.keep_with_next = True
     caption = document.add_paragraph(
-        f"图 {figure}　问题 {issue['number']} 位置图（中心点 {_centre(issue)}）",
-        style="Caption",
+        f"图 {figure}　问题 {issue['number']} 位置图（中心点 {_centre(issue)}）"
     )
+    caption._p.style = pictures.caption  # by id: a lookup by name walks every style
     caption.alignment = WD_ALIGN_PARAGRAPH.CENTER
     return figure + 1
 
@@ -144,6 +169,7 @@ def add_issues(document: Document, report: Mapping[str, Any], maps: Mapping[str,
     issues = report.get("issues", [])
     prohibited = [i for i in issues if i["severity"] == "prohibited"]
     restricted = [i for i in issues if i["severity"] == "restricted"]
+    shown = xml_safe([*prohibited[:MAX_ENTRIES], *restricted[:APPENDIX_ROWS]])
     document.add_paragraph(
         f"同一规则在同一对要素之间的冲突归为一个问题（跨乡镇的合并），按严重程度、再按涉及土地"
         f"面积从大到小编号：禁止类 {len(prohibited):,} 个，限制类 {len(restricted):,} 个；"
@@ -161,9 +187,10 @@ def add_issues(document: Document, report: Mapping[str, Any], maps: Mapping[str,
     # An issue's citation and remedy are its rule's (``summary.by_rule``, by rule id).
     rules = {r["rule_id"]: r for r in report["summary"]["by_rule"]}
     figure = 2
-    for issue in prohibited[:MAX_ENTRIES]:
+    pictures = _Pictures(document)
+    for issue in shown[: min(len(prohibited), MAX_ENTRIES)]:
         rule = rules[issue["rule_id"]]
-        figure = _entry(document, issue, rule, maps.get(issue["issue_id"]), figure)
+        figure = _entry(document, issue, rule, maps.get(issue["issue_id"]), figure, pictures)
     document.add_heading("（二）限制类问题", level=2)
     if not restricted:
         document.add_paragraph("未发现限制类问题。")
@@ -179,7 +206,7 @@ def add_issues(document: Document, report: Mapping[str, Any], maps: Mapping[str,
             f"下表列出前 {APPENDIX_ROWS:,} 个；"
             f"全部 {len(restricted):,} 个见 report.xlsx 的“问题清单”表。"
         )
-    add_fitted(document, _restricted_table(restricted), limit=APPENDIX_ROWS)
+    add_fitted(document, _restricted_table(shown[min(len(prohibited), MAX_ENTRIES) :]))
 
 
 def add_signature(document: Document, started: str) -> None:
@@ -193,13 +220,13 @@ def add_signature(document: Document, started: str) -> None:
 
 def add_appendix(document: Document, report: Mapping[str, Any]) -> None:
     """附录　冲突明细: the first :data:`APPENDIX_ROWS` conflicts (the rest in report.xlsx)."""
-    conflicts = conflict_table(report)
-    total = len(conflicts.rows)
+    total = len(report["conflicts"])
+    conflicts = conflict_table(report, limit=APPENDIX_ROWS)
+    conflicts = replace(conflicts, rows=xml_safe(conflicts.rows))
     shown = f"此处列出前 {APPENDIX_ROWS:,} 处，全部见" if total > APPENDIX_ROWS else "另见"
     add_fitted(
         document,
         conflicts.only(*_APPENDIX_COLUMNS),
-        limit=APPENDIX_ROWS,
         heading=(1, "附录　冲突明细"),
         note=f"共 {total:,} 处，{shown} report.xlsx 的“冲突明细”表。",
         new_page=True,

@@ -28,6 +28,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection, PathCollection
 from matplotlib.figure import Figure
 from matplotlib.path import Path
+from PIL import Image
 
 from geoplan.maps.style import BACKGROUND, FUNCTION_TYPE_STYLES, SEVERITY_STYLES, kind_style
 
@@ -177,7 +178,15 @@ class _Painter:
                 self._fill(_paths(geoms, window), facecolor=style.fill, alpha=alpha)
         severity = SEVERITY_STYLES["prohibited"]
         halo = (window[2] - window[0]) / 250  # so that a 200 m² piece shows
-        self._fill(_paths([union.buffer(halo)], window), facecolor=severity.color, alpha=0.5)
+        # widened from its outline simplified to a quarter pixel: the same
+        # pixels, a tenth of the time for a finding of thousands of vertices
+        pixel = (window[2] - window[0]) / (FIGURE_INCHES[0] * DPI)
+        outline = shapely.simplify(union, pixel / 4)
+        self._fill(
+            _paths([shapely.buffer(outline, halo, quad_segs=4)], window),
+            facecolor=severity.color,
+            alpha=0.5,
+        )
         self._fill(_paths([union], window), facecolor=severity.fill, alpha=0.8)
         for (_, geoms), style in zip(sides, styles, strict=True):
             width = 2.0 if style.fill is None or not shapely.area(geoms).any() else 1.0
@@ -187,11 +196,11 @@ class _Painter:
         axes = self.axes
         axes.set_xlim(window[0], window[2])
         axes.set_ylim(window[1], window[3])
+        self.figure.canvas.draw()
+        # RGB (the figure is opaque), zlib level 1: a third of the default's time.
+        rgb = np.asarray(self.figure.canvas.buffer_rgba())[:, :, :3]
         buffer = io.BytesIO()
-        # zlib level 1: a third of the default's time, for a somewhat larger file.
-        self.figure.savefig(
-            buffer, format="png", dpi=DPI, facecolor=BACKGROUND, pil_kwargs={"compress_level": 1}
-        )
+        Image.fromarray(rgb).save(buffer, format="PNG", compress_level=1, dpi=(DPI, DPI))
         for artist in [*axes.collections, *axes.lines, *axes.texts]:
             artist.remove()
         return buffer.getvalue()

@@ -25,6 +25,7 @@ from geoplan.analysis.reports.tables import (
     Table,
     control_line_table,
     county_table,
+    document_title,
     headline,
     issue_table,
     issue_tally,
@@ -204,7 +205,6 @@ def render_html(
     map_file : str, optional
         The interactive map beside the report (relative URL), or None.
     """
-    project = report["project"]["name"]
     figure = ""
     if overview_png is not None:
         data = base64.b64encode(overview_png).decode("ascii")
@@ -224,9 +224,9 @@ def render_html(
         "<!DOCTYPE html>",
         '<html lang="zh-CN"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{escape(project)} 国土空间规划冲突检查报告</title>",
+        f"<title>{escape(document_title(report))}</title>",
         f"<style>{_CSS}</style></head><body>",
-        f"<h1>{escape(project)}</h1><p>国土空间规划冲突检查报告</p>",
+        f"<h1>{escape(document_title(report))}</h1>",
         f'<p class="meta">检查时间 {escape(started)} · geoplan '
         f"{escape(report['tool']['version'])} · 规则包 "
         f"{escape('、'.join(report['rule_packs']))}</p>",

@@ -17,6 +17,7 @@ from geoplan.analysis.reports.html import HTML_FINDINGS
 from geoplan.analysis.reports.tables import (
     Table,
     control_line_table,
+    document_title,
     headline,
     rule_status_table,
     serious_table,
@@ -98,7 +99,7 @@ def render_markdown(report: Mapping[str, Any]) -> str:
     """
     verdict, *reasons = verdict_lines(report)
     parts = [
-        f"# 国土空间规划冲突检查：{md_text(report['project']['name'])}",
+        f"# {md_text(document_title(report))}",
         "",
         f"检查时间 {md_text(chinese_datetime(report['run']['started']))} · "
         f"geoplan {md_text(report['tool']['version'])} · "

@@ -221,14 +221,28 @@ def conflict_records(conflicts: gpd.GeoDataFrame) -> list[dict[str, Any]]:
 def inputs(loaded: LoadedProject) -> dict[str, Any]:
     """What the run read: the project file and layer sources with their SHA-256, the inventory."""
     project = loaded.project
-    digests = {layer.spec.path: layer.sha256 for layer in loaded.layers.values()}
+    digests = {layer.spec.input_name: layer.sha256 for layer in loaded.layers.values()}
     return {
         "project_file": str(project.path),
         "project_sha256": loaded.project_sha256,
         "working_crs": loaded.crs.to_string(),
-        "files": [{"path": str(path), "sha256": digests[path]} for path in sorted(digests)],
+        "files": [{"path": path, "sha256": digests[path]} for path in sorted(digests)],
         "layers": inventory(loaded),
     }
+
+
+def _partitions(conflicts: pd.DataFrame) -> list[np.ndarray]:
+    """The rows by township, then by township and severity (:class:`.land.LandIndex` ``parts``).
+
+    Pieces are cut by township, so most ground is unioned per township and
+    severity once, and the county, the severity and the whole check union
+    those unions.
+    """
+    if len(conflicts) == 0:
+        return []
+    township = conflicts["county"].astype(str) + "|" + conflicts["township"].astype(str)
+    severity = township + "|" + conflicts["severity"].astype(str)
+    return [pd.factorize(township)[0], pd.factorize(severity)[0]]
 
 
 def report_model(result: CheckResult) -> dict[str, Any]:
@@ -237,7 +251,10 @@ def report_model(result: CheckResult) -> dict[str, Any]:
     read = inputs(result.loaded)
     conflicts = result.conflicts.reset_index(drop=True)
     index = LandIndex(
-        conflicts.geometry.to_numpy(), conflicts["area_m2"].to_numpy(), result.evaluation.crs
+        conflicts.geometry.to_numpy(),
+        conflicts["area_m2"].to_numpy(),
+        result.evaluation.crs,
+        _partitions(conflicts),
     )
     totals = summary(result, read["layers"], index)
     return {

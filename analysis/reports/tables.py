@@ -244,13 +244,14 @@ def _conflict_row(c: Mapping[str, Any]) -> Row:
     }
 
 
-def conflict_table(report: Mapping[str, Any]) -> Table:
-    """Every conflict, most severe first, then by area (largest first)."""
+def conflict_table(report: Mapping[str, Any], limit: int | None = None) -> Table:
+    """Every conflict (the first ``limit``), most severe first, then by area (largest first)."""
     ordered = sorted(
         report["conflicts"],
         key=lambda c: severity_order(c["severity"], c["area_m2"], c["conflict_id"]),
     )
-    return Table("conflicts", "冲突明细", _CONFLICT_COLUMNS, [_conflict_row(c) for c in ordered])
+    rows = [_conflict_row(c) for c in ordered[:limit]]
+    return Table("conflicts", "冲突明细", _CONFLICT_COLUMNS, rows)
 
 
 def layer_table(report: Mapping[str, Any]) -> Table:
@@ -267,6 +268,11 @@ def layer_table(report: Mapping[str, Any]) -> Table:
         Column("area_km2", "面积（km²）", "area"),
     )
     return Table("layers", "输入数据", columns, rows)
+
+
+def document_title(report: Mapping[str, Any]) -> str:
+    """The title every document of the report carries: 〈项目〉国土空间规划合规性审查报告."""
+    return f"{report['project']['name']}国土空间规划合规性审查报告"
 
 
 def headline(report: Mapping[str, Any]) -> str:

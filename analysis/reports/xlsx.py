@@ -110,14 +110,13 @@ def _write_table(sheet: WriteOnlyWorksheet, rows: SheetRows, styles: _Styles, ta
     formats = [_COLUMN_FORMATS.get(c.key, EXCEL_FORMATS.get(c.kind, "General")) for c in columns]
     normal = [styles.body(f, False) for f in formats]
     failed = [styles.body(f, True) for f in formats]
-    keys = [c.key for c in columns]
-    shares = [j for j, c in enumerate(columns) if c.kind == "pct"]
-    for row in table.rows:
-        values = [row[k] for k in keys]
-        for j in shares:
-            if values[j] is not None:
-                values[j] = float(values[j])
-        rows.append(values, failed if table.failed(row) else normal)
+    values = [[row[c.key] for row in table.rows] for c in columns]
+    for j, column in enumerate(columns):
+        if column.kind == "pct":
+            values[j] = [None if v is None else float(v) for v in values[j]]
+    marked = [table.failed(row) for row in table.rows]
+    cell_styles = [[f if bad else n for bad in marked] for n, f in zip(normal, failed, strict=True)]
+    rows.extend(values, cell_styles)
     for j, column in enumerate(columns, start=1):
         letter = get_column_letter(j)
         widths = [display_width(r[column.key]) for r in table.rows[:500]]

@@ -21,52 +21,97 @@ import zipfile
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 from openpyxl.utils import get_column_letter
 
 from geoplan.geo.text import xml_text
 
 #: The longest text a cell holds (characters); Excel refuses longer.
 _CELL_TEXT_LIMIT = 32767
-#: Rows joined into one piece of the sheet's text.
-_CHUNK_ROWS = 5000
 _EMPTY_SHEET_DATA = b"<sheetData></sheetData>"
 
 
-def _text(value: str) -> str:
-    text = xml_text(value)[:_CELL_TEXT_LIMIT]
+def _escaped(text: str) -> str:
     # "\r" is escaped because an XML reader turns a literal one into "\n".
     return (
         text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
     )
 
 
-def _cell(ref: str, value: Any, style: int) -> str:
-    """One ``<c>`` element: text as an inline string, numbers as numbers, None as a styled blank."""
+def _text(value: str) -> str:
+    return _escaped(xml_text(value)[:_CELL_TEXT_LIMIT])
+
+
+def _texts(values: list[str]) -> list[str]:
+    """:func:`_text` of each value: escaped as one text when none holds a line feed.
+
+    Every change the escaping makes is to one character, so the escaped
+    text of the values joined by line feeds, split at them, is the escaped
+    values (10 times as fast as one by one).
+    """
+    joined = "\n".join(values)
+    if joined.count("\n") == len(values) - 1 and max(map(len, values)) <= _CELL_TEXT_LIMIT:
+        return _escaped(xml_text(joined)).split("\n")
+    return [_text(v) for v in values]
+
+
+def _body(value: Any, style: int) -> str:
+    """A ``<c>`` element after its reference: text as an inline string, numbers as numbers.
+
+    None is a styled blank.
+    """
     kind = type(value)
     if kind is str:
         if not value:
-            return f'<c r="{ref}" s="{style}" t="inlineStr"/>'
-        text = f'<is><t xml:space="preserve">{_text(value)}</t></is>'
-        return f'<c r="{ref}" s="{style}" t="inlineStr">{text}</c>'
+            return f'" s="{style}" t="inlineStr"/>'
+        return (
+            f'" s="{style}" t="inlineStr"><is><t xml:space="preserve">{_text(value)}</t></is></c>'
+        )
     if kind is int:
-        return f'<c r="{ref}" s="{style}"><v>{value}</v></c>'
+        return f'" s="{style}"><v>{value}</v></c>'
     if kind is float:
         if not math.isfinite(value):
             # A workbook cannot hold NaN or infinity: the cell stays blank.
-            return f'<c r="{ref}" s="{style}"/>'
-        return f'<c r="{ref}" s="{style}"><v>{value!r}</v></c>'
+            return f'" s="{style}"/>'
+        return f'" s="{style}"><v>{value!r}</v></c>'
     if value is None:
-        return f'<c r="{ref}" s="{style}"/>'
+        return f'" s="{style}"/>'
     if kind is bool:
-        return f'<c r="{ref}" s="{style}" t="b"><v>{int(value)}</v></c>'
+        return f'" s="{style}" t="b"><v>{int(value)}</v></c>'
     # Subclasses (numpy numbers, str enums) as the plain value.
     if isinstance(value, str):
-        return _cell(ref, str.__str__(value), style)
+        return _body(str.__str__(value), style)
     if isinstance(value, numbers.Integral):
-        return _cell(ref, int(value), style)
+        return _body(int(value), style)
     if isinstance(value, numbers.Real):
-        return _cell(ref, float(value), style)
+        return _body(float(value), style)
     raise TypeError(f"a report.xlsx cell cannot hold {type(value).__name__} {value!r}")
+
+
+def _column(values: list[Any], styles: Sequence[int]) -> list[str]:
+    """:func:`_body` of each cell of a column: a column of one type and style at once.
+
+    Text is escaped as one text (:func:`_texts`), numbers are converted by
+    ``map``; a column of mixed types or styles goes cell by cell.
+    """
+    kinds = set(map(type, values))
+    if len(kinds) != 1 or len(set(styles)) != 1:
+        return [_body(v, s) for v, s in zip(values, styles, strict=True)]
+    style = styles[0]
+    if kinds == {str}:
+        empty, end = _body("", style), "</t></is></c>"
+        start = f'" s="{style}" t="inlineStr"><is><t xml:space="preserve">'
+        texts = _texts(values)
+        return [start + t + end if v else empty for v, t in zip(values, texts, strict=True)]
+    if kinds == {int}:
+        start, end = f'" s="{style}"><v>', "</v></c>"
+        return [start + v + end for v in map(str, values)]
+    if kinds == {float} and math.isfinite(sum(values)):
+        start, end = f'" s="{style}"><v>', "</v></c>"
+        return [start + v + end for v in map(repr, values)]
+    return [_body(v, style) for v in values]
 
 
 class SheetRows:
@@ -99,17 +144,44 @@ class SheetRows:
         """
         if len(values) != len(styles):
             raise ValueError(f"{len(values)} values but {len(styles)} styles")
-        while len(self._letters) < len(values):
+        if not values:
+            self.count += 1
+            self._rows.append(f'<row r="{self.count}"></row>')
+            return
+        self.extend([[v] for v in values], [[s] for s in styles])
+
+    def extend(self, columns: Sequence[Sequence[Any]], styles: Sequence[Sequence[int]]) -> None:
+        """Add rows given column by column: ``columns[j][i]`` is row i's value in column j.
+
+        Parameters
+        ----------
+        columns : sequence of sequences
+            Values as :meth:`append` takes them, all columns as long.
+        styles : sequence of sequences of int
+            The style of each cell, in the same shape.
+
+        Raises
+        ------
+        TypeError
+            For a value of a type :meth:`append` refuses.
+        """
+        if len(columns) != len(styles):
+            raise ValueError(f"{len(columns)} columns but {len(styles)} columns of styles")
+        while len(self._letters) < len(columns):
             self._letters.append(get_column_letter(len(self._letters) + 1))
-        self.count += 1
-        number = str(self.count)
-        cells = "".join(
-            _cell(letter + number, value, style)
-            for letter, value, style in zip(self._letters, values, styles, strict=False)
-        )
-        self._rows.append(f'<row r="{number}">{cells}</row>')
-        if len(self._rows) >= _CHUNK_ROWS:
-            self._flush()
+        size = len(columns[0]) if columns else 0
+        if not size:
+            return
+        # Rows joined from the columns by Arrow: one string operation over all rows.
+        numbers = pa.array(np.arange(self.count + 1, self.count + size + 1)).cast(pa.string())
+        parts: list[Any] = ['<row r="', numbers, '">']
+        for letter, values, column_styles in zip(self._letters, columns, styles, strict=False):
+            body = _column(list(values), column_styles)
+            parts += [f'<c r="{letter}', numbers, pa.array(body, type=pa.string())]
+        parts.append("</row>")
+        self._flush()
+        self._chunks.append("".join(pc.binary_join_element_wise(*parts, "").to_pylist()).encode())
+        self.count += size
 
     def skip(self) -> None:
         """Leave the next row empty."""
@@ -156,6 +228,9 @@ def fill_sheets(workbook: bytes, rows: Mapping[str, SheetRows]) -> bytes:
             if not empty:
                 raise ValueError(f"{info.filename} has no empty <sheetData>")
             info.compress_type = zipfile.ZIP_DEFLATED
+            # zlib level 1: a city's sheets in a third of the default's time, somewhat
+            # larger (ZipInfo's level; public as compress_level from Python 3.13).
+            info._compresslevel = 1
             with target.open(info, "w") as part:
                 part.write(head + b"<sheetData>")
                 for chunk in rows[info.filename].chunks():

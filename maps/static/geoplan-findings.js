@@ -11,16 +11,68 @@
   var FILTERS = [["severity", 1, "严重程度"], ["rule", 2, "规则"], ["county", 3, "县区"],
     ["township", 4, "乡镇"]];
 
-  /* Conflict paths by conflict id (the 冲突编号 of their features). */
+  /* Where a findings row's conflict is drawn: {path, entry} in a vector
+     layer, or {number, entry} in a dense layer (maps/dense.py), whose
+     feature numbers are the rows' places in the table. */
   function conflictPaths() {
-    var out = {};
+    var vector = {}, dense = {};
     geoplan.registry.forEach(function (entry) {
       if (entry.kind.indexOf("conflicts:") !== 0) return;
+      if (entry.layer.geoplanDense) {
+        dense[entry.kind.slice("conflicts:".length)] = entry;
+        return;
+      }
       entry.layer.eachLayer(function (path) {
-        out[path.feature.properties["冲突编号"]] = { path: path, entry: entry };
+        vector[path.feature.properties["冲突编号"]] = { path: path, entry: entry };
       });
     });
-    return out;
+    return function (row) {
+      return vector[row[0]] || (dense[row[1]] && { number: row[8], entry: dense[row[1]] });
+    };
+  }
+
+  /* The conflicts' table (maps/conflict_table.py) as findings rows [id,
+     severity, rule, county, township, area_m2, lat, lon, number] and popup fields. */
+  function readTable(table) {
+    function column(c) {
+      return Array.isArray(c) ? function (i) { return c[i]; } : function (i) { return c.v[c.i[i]]; };
+    }
+    var columns = {};
+    table.fields.forEach(function (label) {
+      if (table.columns[label]) columns[label] = column(table.columns[label]);
+    });
+    if (table.idAfterRule) {
+      var hash = columns["冲突编号"], ruleId = columns["规则编号"];
+      columns["冲突编号"] = function (i) { return ruleId(i) + "-" + hash(i); };
+    }
+    var severity = column(table.severity), rows = new Array(table.area.length);
+    var id = columns["冲突编号"], rule = columns["规则"], county = columns["县区"];
+    var township = columns["乡镇"];
+    for (var i = 0; i < rows.length; i++) {
+      rows[i] = [id(i), severity(i), rule(i), county(i), township(i), table.area[i],
+        table.lat[i] / table.s, table.lon[i] / table.s, i];
+    }
+    columns["面积"] = function (i) { return areaMuHa(table.area[i]); };
+    geoplan.findingProps = function (i) {
+      var out = {};
+      table.fields.forEach(function (label) {
+        var value = columns[label](i);
+        if (value !== "" && value !== undefined) out[label] = value;
+      });
+      return out;
+    };
+    geoplan.findingIds = rows.map(function (row) { return row[0]; });
+    geoplan.findingRows = rows;
+    return rows;
+  }
+
+  function twoDecimals(value) {
+    return value.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  }
+
+  /* As maps.popups.fmt_area: "1,234.56 亩（82.30 公顷）". */
+  function areaMuHa(m2) {
+    return twoDecimals(m2 / (10000 / 15)) + " 亩（" + twoDecimals(m2 / 10000) + " 公顷）";
   }
 
   function areaText(m2) {
@@ -31,19 +83,45 @@
   function show(map, found, row) {
     if (!found) return;
     if (!map.hasLayer(found.entry.layer)) map.addLayer(found.entry.layer);
+    if (found.number !== undefined) {
+      return found.entry.layer.geoplanDense.feature(found.number).then(function (got) {
+        if (!got) return;
+        map.fitBounds(got.bounds, { maxZoom: 16, padding: [40, 40], animate: false });
+        L.popup(geoplan.POPUP).setLatLng(L.latLng(row[6], row[7]))
+          .setContent(geoplan.table(got.item.props, got.item.title, got.item.fields)).openOn(map);
+        geoplan.highlight(map, got.item.geojson());
+      });
+    }
     map.fitBounds(found.path.getBounds(), { maxZoom: 16, padding: [40, 40], animate: false });
     found.path.openPopup(L.latLng(row[6], row[7]));
     geoplan.highlight(map, found.path.toGeoJSON());
   }
 
-  /* spec = {severities: [[key, title]], rows: [[id, severity, rule, county,
-     township, area_m2, lat, lon]]}. */
+  /* After the first frame has been painted. */
+  function afterPaint() {
+    return new Promise(function (resolve) {
+      requestAnimationFrame(function () { setTimeout(resolve, 0); });
+    });
+  }
+
+  /* spec = {severities: [[key, title]], count, table: deflated conflicts'
+     table}. The panel is on the map at once; the table (the list, the
+     findings' popups and search entries) is inflated after the first frame,
+     and geoplan.findingsReady resolves when it has been read. */
   geoplan.findings = function (map, spec) {
-    var paths = conflictPaths(), titles = {};
+    var rows = afterPaint().then(function () { return geoplan.inflate(spec.table); })
+      .then(function (buffer) { return readTable(JSON.parse(new TextDecoder().decode(buffer))); });
+    geoplan.findingsReady = panel(map, { severities: spec.severities, count: spec.count }, rows);
+    return geoplan.findingsReady;
+  };
+
+  /* The panel; rows = a Promise of the findings rows. */
+  function panel(map, spec, rows) {
+    var where = conflictPaths(), titles = {};
     spec.severities.forEach(function (s) { titles[s[0]] = s[1]; });
     var box = document.createElement("details");
     box.className = "geoplan-findings geoplan-panel";
-    box.appendChild(geoplan.text("summary", "冲突清单（" + spec.rows.length + " 处）"));
+    box.appendChild(geoplan.text("summary", "冲突清单（" + spec.count + " 处）"));
     var filters = document.createElement("div");
     filters.className = "geoplan-filters";
     var selects = {};
@@ -114,9 +192,9 @@
         item.appendChild(geoplan.text("span", row[2], "geoplan-finding-rule"));
         item.appendChild(geoplan.text("small", [row[3], row[4], areaText(row[5])]
           .filter(Boolean).join(" · ")));
-        item.addEventListener("click", function () { show(map, paths[row[0]], row); });
+        item.addEventListener("click", function () { show(map, where(row), row); });
         item.addEventListener("keydown", function (e) {
-          if (e.key === "Enter") show(map, paths[row[0]], row);
+          if (e.key === "Enter") show(map, where(row), row);
         });
         list.appendChild(item);
       });
@@ -131,27 +209,37 @@
     FILTERS.forEach(function (filter) {
       selects[filter[0]].addEventListener("change", function () { render(false); });
     });
-    render(false);
+    // The list and its filters are built when the panel is first opened: a
+    // city's tens of thousands of findings would hold up the first draw.
+    var built = false;
     // The open list reaches down to the legend's corner: fold the legend meanwhile.
     box.addEventListener("toggle", function () {
+      if (!box.open) return;
+      rows.then(function () {
+        if (!built) { built = true; render(false); }
+      });
       var legend = map.getContainer().querySelector(".geoplan-legend");
-      if (box.open && legend) legend.open = false;
+      if (legend) legend.open = false;
     });
     geoplan.control(map, box, "topleft");
-    symbols(map, spec, paths);
-    geoplan.showFinding = function (id) {
-      var row = spec.rows.filter(function (r) { return r[0] === id; })[0];
-      if (row) show(map, paths[id], row);
-    };
-  };
+    return rows.then(function (got) {
+      spec.rows = got;
+      symbols(map, spec, where);
+      geoplan.showFinding = function (id) {
+        var row = spec.rows.filter(function (r) { return r[0] === id; })[0];
+        return row ? show(map, where(row), row) : undefined;
+      };
+    });
+  }
 
   /* A symbol on each prohibited conflict while it is smaller than MIN_PX. */
-  function symbols(map, spec, paths) {
+  function symbols(map, spec, where) {
     var group = L.layerGroup().addTo(map);
     var items = spec.rows.filter(function (row) {
-      return row[1] === "prohibited" && paths[row[0]];
+      var found = row[1] === "prohibited" && where(row);
+      return found && found.path;
     }).map(function (row) {
-      var found = paths[row[0]];
+      var found = where(row);
       var marker = L.circleMarker([row[6], row[7]], {
         pane: found.entry.layer.options.pane, radius: 5, weight: 1.5, color: "#ffffff",
         fillColor: found.path.options.color || "#d7191c", fillOpacity: 1

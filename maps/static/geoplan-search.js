@@ -67,21 +67,30 @@
     return spec.shared ? Object.assign({}, spec.shared[own._r], own) : own;
   }
 
-  /* Every feature of the visible vector layers under latlng, by layer. */
+  /* Every feature of the visible vector layers under latlng, by layer: a
+     Promise (dense layers are hit-tested on their decoded chunks). */
   geoplan.identify = function (map, latlng) {
-    var out = [];
-    geoplan.registry.forEach(function (entry) {
-      if (!entry.layer.geoplanSpec || !map.hasLayer(entry.layer)) return;
+    var found = geoplan.registry.map(function (entry) {
+      if (!map.hasLayer(entry.layer)) return null;
+      if (entry.layer.geoplanDense) {
+        return entry.layer.geoplanDense.hits(map, latlng).then(function (items) {
+          return items.length ? { name: entry.name, kind: entry.kind, items: items } : null;
+        });
+      }
+      if (!entry.layer.geoplanSpec) return null;
       var spec = entry.layer.geoplanSpec, items = [];
       entry.layer.eachLayer(function (path) {
         if (hits(map, path, latlng)) {
           var p = props(path, spec);
-          items.push({ title: p[spec.title] || spec.title, props: p, fields: spec.fields, path: path });
+          items.push({ title: p[spec.title] || spec.title, props: p, fields: spec.fields,
+            geojson: function () { return path.toGeoJSON(); } });
         }
       });
-      if (items.length) out.push({ name: entry.name, kind: entry.kind, items: items });
+      return items.length ? { name: entry.name, kind: entry.kind, items: items } : null;
     });
-    return out.reverse(); // top layers first
+    return Promise.all(found).then(function (groups) {
+      return groups.filter(Boolean).reverse(); // top layers first
+    });
   };
 
   function identifyPanel(map) {
@@ -93,10 +102,16 @@
     box.appendChild(list);
     geoplan.control(map, box, "topright");
     // "preclick": a path's popup stops the click itself from reaching the map.
+    var clicks = 0;
     map.on("preclick", function (e) {
       if (geoplan.measuring) return;
+      var click = ++clicks;
       geoplan.identified = [e.latlng.lat, e.latlng.lng];
-      var groups = geoplan.identify(map, e.latlng);
+      geoplan.identifiedReady = geoplan.identify(map, e.latlng).then(function (groups) {
+        if (click === clicks) show(groups);
+      });
+    });
+    function show(groups) {
       while (list.lastChild) list.removeChild(list.lastChild);
       var n = 0;
       groups.forEach(function (group) {
@@ -109,7 +124,7 @@
           entry.appendChild(geoplan.text("summary", item.title));
           entry.appendChild(geoplan.table(item.props, "", item.fields));
           entry.addEventListener("mouseenter", function () {
-            geoplan.highlight(map, item.path.toGeoJSON());
+            geoplan.highlight(map, item.geojson());
           });
           list.appendChild(entry);
         });
@@ -117,14 +132,7 @@
       summary.textContent = "查询结果（" + n + " 项）";
       if (!n) list.appendChild(geoplan.text("div", "此处没有要素"));
       box.open = n > 0;
-    });
-  }
-
-  /* Inflate a base64 zlib stream to text (the browser's own decompressor). */
-  function inflate(base64) {
-    var bytes = Uint8Array.from(atob(base64), function (c) { return c.charCodeAt(0); });
-    var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("deflate"));
-    return new Response(stream).text();
+    }
   }
 
   function layerOfKind(kind) {
@@ -137,15 +145,10 @@
     geoplan.registry.forEach(function (entry) {
       var spec = entry.layer.geoplanSpec;
       if (!spec) return;
-      var conflict = entry.kind.indexOf("conflicts:") === 0;
+      if (entry.kind.indexOf("conflicts:") === 0) return; // from the findings' table
       entry.layer.eachLayer(function (path) {
         var p = props(path, spec);
         function go() { zoomTo(map, entry, path); }
-        if (conflict) {
-          out.push({ text: p["冲突编号"], label: p["冲突编号"], where: "冲突：" + p["规则"],
-            go: function () { geoplan.showFinding(p["冲突编号"]); } });
-          return;
-        }
         var where = entry.kind === "townships" ? "乡镇" : entry.kind === "counties" ? "县区" : entry.name;
         if (p["名称"] && p["图斑数"] === undefined) {
           out.push({ text: p["名称"], label: p["名称"], where: where, go: go });
@@ -181,38 +184,21 @@
     geoplan.highlight(map, { type: "FeatureCollection", features: shapes });
   }
 
-  /* A dissolved layer's patches, kept as arrays (a city has hundreds of
-     thousands): packed = {ids, s, xy (differences), b (extent offsets)}. */
-  function patchSet(kind, packed) {
-    var entry = layerOfKind(kind), n = packed.ids.length;
-    var x = new Int32Array(n), y = new Int32Array(n), px = 0, py = 0;
-    for (var i = 0; i < n; i++) {
-      px += packed.xy[2 * i];
-      py += packed.xy[2 * i + 1];
-      x[i] = px;
-      y[i] = py;
-    }
-    return entry && { entry: entry, ids: packed.ids, x: x, y: y, b: Int32Array.from(packed.b),
-      s: packed.s };
-  }
-
-  /* The search entry of patch i of a set: zoom to it, outline it, say its id. */
+  /* The search entry of feature i of a dense layer: zoom to it, outline it, open its popup. */
   function patchEntry(map, set, i) {
-    var entry = set.entry, id = set.ids[i], s = set.s, b = set.b;
+    var entry = set.entry, id = set.ids[i];
     return { text: id, label: id, where: entry.name, go: function () {
-      var point = L.latLng(set.y[i] / s, set.x[i] / s);
-      var bounds = L.latLngBounds([(set.y[i] - b[4 * i + 1]) / s, (set.x[i] - b[4 * i]) / s],
-        [(set.y[i] + b[4 * i + 3]) / s, (set.x[i] + b[4 * i + 2]) / s]);
       if (!map.hasLayer(entry.layer)) map.addLayer(entry.layer);
-      map.fitBounds(bounds, { maxZoom: 17, padding: [60, 60], animate: false });
-      var part = null;
-      entry.layer.eachLayer(function (path) {
-        var found = hits(map, path, point);
-        if (found && found.length && !part) part = found[0];
+      return entry.layer.geoplanDense.feature(i).then(function (found) {
+        if (!found) return;
+        map.fitBounds(found.bounds, { maxZoom: 17, padding: [60, 60], animate: false });
+        var shape = found.item.geojson();
+        geoplan.highlight(map, shape);
+        var props = Object.assign({ "图斑编号": id }, found.item.props);
+        L.popup(geoplan.POPUP).setLatLng(found.bounds.getCenter())
+          .setContent(geoplan.table(props, entry.name, ["图斑编号"].concat(found.item.fields
+            .filter(function (f) { return f !== "编号"; })))).openOn(map);
       });
-      geoplan.highlight(map, part ? L.polygon(part).toGeoJSON() : L.rectangle(bounds).toGeoJSON());
-      L.popup(geoplan.POPUP).setLatLng(point)
-        .setContent(geoplan.table({ "图斑编号": id }, entry.name, ["图斑编号"])).openOn(map);
     } };
   }
 
@@ -235,15 +221,31 @@
     return starts.concat(contains).slice(0, limit);
   }
 
-  /* spec = {patches: {kind: base64 deflated JSON}}. */
-  geoplan.search = function (map, spec) {
-    var entries = featureEntries(map), sets = [];
-    geoplan.searchReady = Promise.all(Object.keys(spec.patches).map(function (kind) {
-      return inflate(spec.patches[kind]).then(function (text) {
-        var set = patchSet(kind, JSON.parse(text));
-        if (set) sets.push(set);
+  /* The ids of the dense layers, inflated when first searched. */
+  var sets = null;
+  function patchSets(entries) {
+    if (!sets) {
+      var findings = (geoplan.findingsReady || Promise.resolve()).then(function () {
+        (geoplan.findingRows || []).forEach(function (row) {
+          entries.push({ text: row[0], label: row[0], where: "冲突：" + row[2],
+            go: function () { return geoplan.showFinding(row[0]); } });
+        });
+        return [];
       });
-    }));
+      sets = Promise.all([findings].concat(geoplan.registry.filter(function (entry) {
+        return entry.layer.geoplanDense;
+      }).map(function (entry) {
+        return entry.layer.geoplanDense.index().then(function (index) {
+          return [{ entry: entry, ids: index.ids }];
+        });
+      }))).then(function (lists) { return [].concat.apply([], lists); });
+    }
+    return sets;
+  }
+
+  geoplan.search = function (map) {
+    var entries = featureEntries(map);
+    geoplan.searchIndex = function () { return patchSets(entries); };
     var box = document.createElement("div");
     box.className = "geoplan-search";
     var input = document.createElement("input");
@@ -260,11 +262,10 @@
       input.value = item.label;
       item.go();
     }
-    input.addEventListener("input", function () {
-      var q = input.value.trim().toLowerCase();
+    function list(q, ready) {
       while (results.lastChild) results.removeChild(results.lastChild);
-      if (!q) return;
-      matches = find(map, entries, sets, q, 12);
+      if (!q || q !== input.value.trim().toLowerCase()) return;
+      matches = find(map, entries, ready, q, 12);
       matches.forEach(function (item) {
         var li = geoplan.text("li", item.label);
         li.appendChild(geoplan.text("small", item.where));
@@ -275,6 +276,11 @@
         });
         results.appendChild(li);
       });
+    }
+    input.addEventListener("input", function () {
+      var q = input.value.trim().toLowerCase();
+      list(q, []);
+      geoplan.searched = patchSets(entries).then(function (ready) { list(q, ready); });
     });
     input.addEventListener("keydown", function (e) {
       if (e.key === "Enter" && matches.length) choose(matches[0]);

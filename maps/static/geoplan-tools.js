@@ -158,17 +158,21 @@
     ctx.fillStyle = getComputedStyle(container).backgroundColor;
     ctx.fillRect(0, 0, size.x, size.y);
     var layers = [];
-    container.querySelectorAll(".leaflet-pane img, .leaflet-pane svg").forEach(function (node) {
-      if (node.classList.contains("leaflet-tile") || node.closest(".leaflet-marker-pane")) {
-        if (node.tagName.toLowerCase() !== "svg") return;
-      }
-      var rect = node.getBoundingClientRect();
-      if (!rect.width || !rect.height) return;
-      var src = node.tagName.toLowerCase() === "img" ? node.src
-        : "data:image/svg+xml;charset=utf-8," + encodeURIComponent(serialise(node, rect));
-      layers.push({ src: src, rect: rect, opacity: paneOpacity(node, container) });
-    });
-    return Promise.all(layers.map(function (l) { return loadImage(l.src); })).then(function (images) {
+    container.querySelectorAll(".leaflet-pane img, .leaflet-pane svg, .leaflet-pane canvas")
+      .forEach(function (node) {
+        var tag = node.tagName.toLowerCase();
+        // basemap tiles from other sites cannot be read back; canvas tiles are the page's own
+        if (tag === "img" && node.classList.contains("leaflet-tile")) return;
+        if (tag === "img" && node.closest(".leaflet-marker-pane")) return;
+        var rect = node.getBoundingClientRect();
+        if (!rect.width || !rect.height || getComputedStyle(node).visibility === "hidden") return;
+        var src = tag === "img" ? node.src : tag === "canvas" ? null
+          : "data:image/svg+xml;charset=utf-8," + encodeURIComponent(serialise(node, rect));
+        layers.push({ node: node, src: src, rect: rect, opacity: paneOpacity(node, container) });
+      });
+    return Promise.all(layers.map(function (l) {
+      return l.src === null ? l.node : loadImage(l.src);
+    })).then(function (images) {
       images.forEach(function (image, i) {
         var l = layers[i];
         ctx.globalAlpha = l.opacity;

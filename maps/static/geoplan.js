@@ -65,12 +65,53 @@ var geoplan = (function () {
     }
   }
 
+  /* The bytes of base85 text (maps/dense.py to_text). */
+  var ALPHABET = "!#$%()*+,-./0123456789:;=?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_abcdefghijklmnopqrstuvwxyz|~";
+  var VALUE = new Uint8Array(128);
+  for (var a = 0; a < ALPHABET.length; a++) VALUE[ALPHABET.charCodeAt(a)] = a;
+  function bytes(text) {
+    var n = text.length, rest = n % 5, full = n - rest, i, o = 0;
+    var out = new Uint8Array(full / 5 * 4 + (rest ? rest - 1 : 0));
+    // whole groups unrolled: a city's chunks are megabytes of text
+    for (i = 0; i < full; i += 5) {
+      var v = (((VALUE[text.charCodeAt(i)] * 85 + VALUE[text.charCodeAt(i + 1)]) * 85 +
+        VALUE[text.charCodeAt(i + 2)]) * 85 + VALUE[text.charCodeAt(i + 3)]) * 85 +
+        VALUE[text.charCodeAt(i + 4)];
+      out[o] = v >>> 24;
+      out[o + 1] = (v >>> 16) & 255;
+      out[o + 2] = (v >>> 8) & 255;
+      out[o + 3] = v & 255;
+      o += 4;
+    }
+    if (rest) {
+      var value = 0;
+      for (var j = full; j < full + 5; j++) value = value * 85 + (j < n ? VALUE[text.charCodeAt(j)] : 84);
+      for (var shift = 24; o < out.length; shift -= 8) out[o++] = (value >>> shift) & 255;
+    }
+    return out;
+  }
+
+  /* Zigzag LEB128 varints in base85 text (maps/dense.py) as signed numbers. */
+  function varints(text) {
+    var b = bytes(text), out = [], value = 0, scale = 1;
+    for (var i = 0; i < b.length; i++) {
+      value += (b[i] & 127) * scale;
+      scale *= 128;
+      if (b[i] & 128) continue;
+      out.push(value % 2 ? -(value + 1) / 2 : value / 2);
+      value = 0;
+      scale = 1;
+    }
+    return out;
+  }
+
   /* Packed features (maps/packing.py) back to a GeoJSON FeatureCollection. */
   function unpack(packed) {
-    var n = packed.xy.length / 2, items = new Array(n), x = 0, y = 0, i, k;
+    var xy = varints(packed.xy);
+    var n = xy.length / 2, items = new Array(n), x = 0, y = 0, i, k;
     for (i = 0; i < n; i++) {
-      x += packed.xy[2 * i];
-      y += packed.xy[2 * i + 1];
+      x += xy[2 * i];
+      y += xy[2 * i + 1];
       items[i] = [x / packed.s, y / packed.s];
     }
     packed.o.forEach(function (offsets) {
@@ -91,11 +132,21 @@ var geoplan = (function () {
   }
 
   /* A packed overlay: styles by the feature's _s, popups, tooltips, highlight.
-     content = {features (packed), spec}. */
+     content = {features (packed), spec}; spec.canvas draws it on one canvas
+     (a dense layer's overview: a thousand paths are slow to add as SVG).
+     That canvas covers the whole view, and a canvas passes no click to the
+     layers under it, so it takes no pointer events: its features are
+     listed by identify-all, which tests the dense layer's own arrays. */
   function layer(content) {
-    var spec = content.spec;
+    var spec = content.spec, pane = spec.pane || "overlayPane";
+    var renderer = spec.canvas ? L.canvas({ pane: pane }) : undefined;
+    if (renderer) {
+      renderer.on("add", function () { renderer._container.style.pointerEvents = "none"; });
+    }
     var group = L.geoJson(null, {
-      pane: spec.pane || "overlayPane",
+      pane: pane,
+      renderer: renderer,
+      interactive: !renderer,
       style: function (feature) {
         return spec.styles[feature.properties._s || 0];
       },
@@ -172,7 +223,7 @@ var geoplan = (function () {
   }
 
   return {
-    POPUP: POPUP, data: data, escapeHtml: escapeHtml, text: text, table: table, bind: bind, unpack: unpack,
+    POPUP: POPUP, data: data, bytes: bytes, escapeHtml: escapeHtml, text: text, table: table, bind: bind, unpack: unpack,
     layer: layer, labels: labels, control: control, title: title, panes: panes, tiles: tiles,
     image: image
   };
