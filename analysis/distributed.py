@@ -20,12 +20,14 @@ source and the county, before any output is written.
 from __future__ import annotations
 
 import logging
+import socket
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib.util import find_spec
+from urllib.parse import urlsplit
 
 from geoplan.analysis.engine import Evaluation, evaluate
 from geoplan.analysis.partition import Partition, plan_partitions
@@ -69,6 +71,32 @@ class Cluster:
             raise ClusterError(f"workers must be at least 1, not {self.workers}")
         if self.workers is None and self.scheduler is None:
             raise ClusterError("a cluster needs a number of workers or a scheduler address")
+
+
+def require_cluster(cluster: Cluster, timeout_s: float = CONNECT_TIMEOUT_S) -> None:
+    """Fail now, before the layers are loaded, if the cluster's scheduler cannot be reached.
+
+    A ``tcp://HOST:PORT`` scheduler is reached with a plain TCP connection;
+    other schemes (``tls://`` …) are left to the client, after the load.
+
+    Raises
+    ------
+    ClusterError
+        dask.distributed is not installed, or nothing answers at a tcp://
+        scheduler address within ``timeout_s`` seconds.
+    """
+    if find_spec("distributed") is None:
+        raise ClusterError(
+            "a check on a cluster needs dask.distributed: pip install 'geoplan[cluster]'"
+        )
+    if cluster.scheduler is None or not cluster.scheduler.startswith("tcp://"):
+        return
+    where = urlsplit(cluster.scheduler)
+    try:
+        with socket.create_connection((where.hostname, where.port or 8786), timeout=timeout_s):
+            pass
+    except (OSError, ValueError) as exc:
+        raise ClusterError(f"cannot reach the dask scheduler {cluster.scheduler}: {exc}") from None
 
 
 @contextmanager

@@ -19,7 +19,7 @@ import geopandas as gpd
 
 from geoplan.analysis.check_result import CheckResult
 from geoplan.analysis.conflict_rows import CONFLICT_COLUMNS
-from geoplan.analysis.distributed import Cluster, evaluate_on_cluster
+from geoplan.analysis.distributed import Cluster, evaluate_on_cluster, require_cluster
 from geoplan.analysis.engine import evaluate
 from geoplan.analysis.land_classes import land_class_breakdown
 from geoplan.analysis.output_stage import (
@@ -143,6 +143,8 @@ def check_project(
     started = datetime.now().astimezone()
     say = progress or (lambda message: None)
     packs, rules = project_rules(project, options)
+    if cluster is not None:
+        require_cluster(cluster)
     say(f"loading {len(project.layers)} layers")
     loaded = load_project(project)
 

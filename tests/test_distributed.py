@@ -299,6 +299,26 @@ def test_a_worker_that_keeps_dying_fails_the_run_with_one_line(tmp_path: Path):
     assert not out.exists() or not any(out.iterdir())
 
 
+def test_an_unreachable_scheduler_is_one_line_before_any_layer_is_read(tmp_path: Path):
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    out = tmp_path / "out"
+    run = CliRunner().invoke(
+        cli, ["demo", "--out", str(out), "--scheduler", f"tcp://127.0.0.1:{port}"]
+    )
+    assert run.exit_code == 2, run.output
+    lines = run.stderr.strip().splitlines()
+    assert lines[-1].startswith(
+        f"geoplan: error: cannot reach the dask scheduler tcp://127.0.0.1:{port}"
+    )
+    assert not any("loading" in line for line in lines), lines
+    assert "Traceback" not in run.output
+    assert not out.exists() or not any(out.iterdir())
+
+
 def test_a_project_without_counties_is_cut_by_a_grid(scheduler, tmp_path: Path):
     project = _copy_demo(tmp_path, drop=("counties",))
     messages = []
