@@ -243,8 +243,25 @@ def conflict_rows(
     table["citation"] = rule.citation.short()
     table["pack"] = rule.pack
     frame = gpd.GeoDataFrame(table[list(CONFLICT_COLUMNS)], geometry=geoms, crs=crs)
-    # the conflict id (made from all the key columns, source fids too) breaks ties of
-    # features without an id, so that rows combined from partitions sort the same
-    order_columns = [c for c in key_columns if not c.endswith("_fid")] + ["conflict_id"]
-    order = np.lexsort([table[c].astype(str).to_numpy() for c in reversed(order_columns)])
-    return frame.iloc[order].reset_index(drop=True)
+    return in_row_order(frame)
+
+
+#: The columns a rule's rows are ordered by. The conflict id (made from the
+#: source fids too) comes last and breaks ties of features without an id, so
+#: rows combined from partitions (:mod:`analysis.partition_eval`) sort the same.
+ROW_ORDER = (
+    "detail",
+    "left_kind",
+    "left_id",
+    "right_kind",
+    "right_id",
+    "county",
+    "township",
+    "conflict_id",
+)
+
+
+def in_row_order(rows: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """A rule's conflict rows sorted by :data:`ROW_ORDER` (as text), renumbered from 0."""
+    order = np.lexsort([rows[c].astype(str).to_numpy() for c in reversed(ROW_ORDER)])
+    return rows.iloc[order].reset_index(drop=True)

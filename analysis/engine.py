@@ -122,6 +122,52 @@ def breaches_of(
     return relation.breaches(rule, sides)
 
 
+def units_of(loaded: LoadedProject) -> Units | None:
+    """The units conflicts are cut by: the loaded townships, else the counties."""
+    return Units.from_layers(
+        loaded.layers["townships"].frame if "townships" in loaded.layers else None,
+        loaded.layers["counties"].frame if "counties" in loaded.layers else None,
+    )
+
+
+def rows_of(
+    rule: Rule, breaches: Breaches, units: Units | None, crs: CRS
+) -> tuple[gpd.GeoDataFrame, Slivers]:
+    """A rule's conflict rows from its breaches, and the slivers left out."""
+    kept, slivers = drop_slivers(breaches, rule.min_area_m2, crs)
+    rows, cut = drop_cut_slivers(conflict_rows(rule, kept, units, crs), rule.min_area_m2)
+    return rows, slivers + cut
+
+
+def skipped_result(rule: Rule, exc: RuleSkipped) -> RuleResult:
+    """The result of a rule that could not be evaluated, with the reason."""
+    return RuleResult(rule, "skipped", reason=str(exc), reason_zh=exc.reason_zh)
+
+
+def evaluated_result(
+    rule: Rule, rows: gpd.GeoDataFrame, slivers: Slivers, seconds: float, geometry_seconds: float
+) -> RuleResult:
+    """The result of an evaluated rule: its rows' count and summed area (m²), slivers, times (s)."""
+    return RuleResult(
+        rule,
+        "evaluated",
+        conflicts=len(rows),
+        area_m2=float(rows["area_m2"].sum()),
+        slivers=slivers,
+        seconds=seconds,
+        geometry_seconds=geometry_seconds,
+    )
+
+
+def conflicts_frame(frames: list[gpd.GeoDataFrame], crs: CRS) -> gpd.GeoDataFrame:
+    """The rules' rows as one conflicts table (empty, with its columns, when there are none)."""
+    if frames:
+        return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=crs)
+    return gpd.GeoDataFrame(
+        {c: pd.Series(dtype=object) for c in CONFLICT_COLUMNS}, geometry=[], crs=crs
+    )
+
+
 def evaluate(
     loaded: LoadedProject,
     rules: list[Rule],
@@ -156,10 +202,7 @@ def evaluate(
     ValueError
         A rule whose relation needs prepared inputs was not prepared.
     """
-    units = Units.from_layers(
-        loaded.layers["townships"].frame if "townships" in loaded.layers else None,
-        loaded.layers["counties"].frame if "counties" in loaded.layers else None,
-    )
+    units = units_of(loaded)
     prepared = prepared or Prepared()
     frames, results, cache = [], [], {}
     for i, rule in enumerate(rules):
@@ -173,27 +216,13 @@ def evaluate(
             if strict:
                 raise RuleError(f"rule {rule.id}: {exc}") from None
             logger.warning("rule %s skipped: %s", rule.id, exc)
-            results.append(RuleResult(rule, "skipped", reason=str(exc), reason_zh=exc.reason_zh))
+            results.append(skipped_result(rule, exc))
             continue
-        kept, slivers = drop_slivers(breaches, rule.min_area_m2, loaded.crs)
-        rows, cut = drop_cut_slivers(conflict_rows(rule, kept, units, loaded.crs), rule.min_area_m2)
-        slivers += cut
+        rows, slivers = rows_of(rule, breaches, units, loaded.crs)
         frames.append(rows)
         results.append(
-            RuleResult(
-                rule,
-                "evaluated",
-                conflicts=len(rows),
-                area_m2=float(rows["area_m2"].sum()),
-                slivers=slivers,
-                seconds=time.perf_counter() - start,
-                geometry_seconds=geometry_seconds,
-            )
+            evaluated_result(rule, rows, slivers, time.perf_counter() - start, geometry_seconds)
         )
-    if frames:
-        conflicts = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=loaded.crs)
-    else:
-        conflicts = gpd.GeoDataFrame(
-            {c: pd.Series(dtype=object) for c in CONFLICT_COLUMNS}, geometry=[], crs=loaded.crs
-        )
-    return Evaluation(conflicts=conflicts, results=results, crs=loaded.crs)
+    return Evaluation(
+        conflicts=conflicts_frame(frames, loaded.crs), results=results, crs=loaded.crs
+    )

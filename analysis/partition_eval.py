@@ -19,32 +19,24 @@ import numpy as np
 import pandas as pd
 from pyproj import CRS
 
-from geoplan.analysis.attribution import Units
 from geoplan.analysis.breaches import Breaches
-from geoplan.analysis.conflict_rows import CONFLICT_COLUMNS, conflict_rows
-from geoplan.analysis.engine import Evaluation, RuleResult, breaches_of
+from geoplan.analysis.conflict_rows import in_row_order
+from geoplan.analysis.engine import (
+    Evaluation,
+    breaches_of,
+    conflicts_frame,
+    evaluated_result,
+    rows_of,
+    skipped_result,
+    units_of,
+)
 from geoplan.analysis.partition import Partition, rule_sides, source_boxes
 from geoplan.analysis.prepare import Prepared
 from geoplan.analysis.rules import Rule
 from geoplan.analysis.selection import RuleSkipped, Selection, select
-from geoplan.analysis.slivers import Slivers, drop_cut_slivers, drop_slivers
+from geoplan.analysis.slivers import Slivers
 from geoplan.layers.loader import LayerDecision, LoadedProject, load_part
 from geoplan.layers.project_types import Project
-
-#: The columns conflict rows are ordered by within a rule, as
-#: :func:`analysis.conflict_rows.conflict_rows` orders them: the conflict id
-#: (made from the source fids too) last, so rows of features without an id
-#: sort the same whichever partition found them.
-_ORDER = (
-    "detail",
-    "left_kind",
-    "left_id",
-    "right_kind",
-    "right_id",
-    "county",
-    "township",
-    "conflict_id",
-)
 
 
 @dataclass(frozen=True)
@@ -156,10 +148,7 @@ def evaluate_part(inputs: PartInputs, part: Partition) -> PartResult:
     """
     boxes = source_boxes(part.boxes, inputs.crs, inputs.decisions)
     loaded = load_part(inputs.project, inputs.crs, inputs.decisions, boxes)
-    units = Units.from_layers(
-        loaded.layers["townships"].frame if "townships" in loaded.layers else None,
-        loaded.layers["counties"].frame if "counties" in loaded.layers else None,
-    )
+    units = units_of(loaded)
     prepared = Prepared({rid: Selection.of(frame) for rid, frame in inputs.prepared.items()})
     cache = _selections(loaded, inputs.rules)
     result = PartResult(part.index, {}, {}, {}, {}, sum(map(len, loaded.frames.values())))
@@ -167,10 +156,7 @@ def evaluate_part(inputs: PartInputs, part: Partition) -> PartResult:
         start = time.perf_counter()
         breaches = _owned(breaches_of(loaded, rule, cache, prepared), part.owned)
         result.geometry_seconds[rule.id] = time.perf_counter() - start
-        kept, slivers = drop_slivers(breaches, rule.min_area_m2, inputs.crs)
-        rows, cut = drop_cut_slivers(conflict_rows(rule, kept, units, inputs.crs), rule.min_area_m2)
-        result.rows[rule.id] = rows
-        result.slivers[rule.id] = slivers + cut
+        result.rows[rule.id], result.slivers[rule.id] = rows_of(rule, breaches, units, inputs.crs)
         result.seconds[rule.id] = time.perf_counter() - start
     return result
 
@@ -179,8 +165,7 @@ def _in_order(frames: list[gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
     """One rule's rows of all partitions, ordered as the engine orders them."""
     filled = [f for f in frames if len(f)] or frames[:1]
     rows = pd.concat(filled, ignore_index=True) if len(filled) > 1 else filled[0]
-    order = np.lexsort([rows[c].astype(str).to_numpy() for c in reversed(_ORDER)])
-    return gpd.GeoDataFrame(rows.iloc[order].reset_index(drop=True), crs=frames[0].crs)
+    return gpd.GeoDataFrame(in_row_order(rows), crs=frames[0].crs)
 
 
 def combine(
@@ -203,27 +188,12 @@ def combine(
     frames, results = [], []
     for rule in rules:
         if rule.id in skipped:
-            exc = skipped[rule.id]
-            results.append(RuleResult(rule, "skipped", reason=str(exc), reason_zh=exc.reason_zh))
+            results.append(skipped_result(rule, skipped[rule.id]))
             continue
         rows = _in_order([p.rows[rule.id] for p in parts])
         slivers = sum((p.slivers[rule.id] for p in parts), Slivers())
         frames.append(rows)
-        results.append(
-            RuleResult(
-                rule,
-                "evaluated",
-                conflicts=len(rows),
-                area_m2=float(rows["area_m2"].sum()),
-                slivers=slivers,
-                seconds=sum(p.seconds[rule.id] for p in parts),
-                geometry_seconds=sum(p.geometry_seconds[rule.id] for p in parts),
-            )
-        )
-    if frames:
-        conflicts = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=crs)
-    else:
-        conflicts = gpd.GeoDataFrame(
-            {c: pd.Series(dtype=object) for c in CONFLICT_COLUMNS}, geometry=[], crs=crs
-        )
-    return Evaluation(conflicts=conflicts, results=results, crs=crs)
+        seconds = sum(p.seconds[rule.id] for p in parts)
+        geometry_seconds = sum(p.geometry_seconds[rule.id] for p in parts)
+        results.append(evaluated_result(rule, rows, slivers, seconds, geometry_seconds))
+    return Evaluation(conflicts=conflicts_frame(frames, crs), results=results, crs=crs)

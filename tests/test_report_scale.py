@@ -50,6 +50,17 @@ def _pieces() -> np.ndarray:
     )
 
 
+def _assert_land_is_the_union(index: LandIndex, geoms: np.ndarray, groupings: list) -> None:
+    """Each group's land equals the geodesic area of the union of its members."""
+    for codes in groupings:
+        groups = int(codes.max()) + 1
+        land = index.land_m2(codes, groups)
+        for g in range(groups):
+            members = geoms[codes == g]
+            expected = geod_area(shapely.union_all(members)) if len(members) else 0.0
+            assert land[g] == pytest.approx(expected, rel=REL, abs=1e-6), (codes, g)
+
+
 def test_land_of_every_grouping_equals_an_independent_union():
     geoms = _pieces()
     areas = np.array([geod_area(g) for g in geoms])
@@ -62,13 +73,7 @@ def test_land_of_every_grouping_equals_an_independent_union():
         rng.integers(0, 2, len(geoms)),
         np.where(np.arange(len(geoms)) >= 24, 0, -1),
     ]
-    for codes in groupings:
-        groups = int(codes.max()) + 1
-        land = index.land_m2(codes, groups)
-        for g in range(groups):
-            members = geoms[codes == g]
-            expected = geod_area(shapely.union_all(members)) if len(members) else 0.0
-            assert land[g] == pytest.approx(expected, rel=REL, abs=1e-6), (codes, g)
+    _assert_land_is_the_union(index, geoms, groupings)
     # rows inside another away from its edge are left out of a union holding it
     pairs = set(zip(index.cover.tolist(), index.covered.tolist(), strict=True))
     assert {(28, 29), (29, 32), (28, 32), (26, 34), (9, 34)} <= pairs
@@ -97,13 +102,7 @@ def test_land_unioned_through_partitions_equals_an_independent_union():
         np.where(np.arange(len(geoms)) >= 20, 0, -1),
         np.zeros(len(geoms), dtype=int),  # again: from what is kept
     ]
-    for codes in groupings:
-        groups = int(codes.max()) + 1
-        land = index.land_m2(codes, groups)
-        for g in range(groups):
-            members = geoms[codes == g]
-            expected = geod_area(shapely.union_all(members)) if len(members) else 0.0
-            assert land[g] == pytest.approx(expected, rel=REL, abs=1e-6), (codes, g)
+    _assert_land_is_the_union(index, geoms, groupings)
 
 
 def test_land_does_not_depend_on_the_order_of_the_rows():
