@@ -2,14 +2,18 @@
 
 :func:`evaluate_on_cluster` is what :func:`analysis.run.check_project` calls
 instead of :func:`analysis.engine.evaluate` when a :class:`Cluster` is given.
-The client has loaded the whole project (the report and the outputs are made
-from it) and prepared the raster zones; it decides on whole layers what a
-task must not decide on its part (which rules are skipped, each layer's CRS
-and repeated ids), cuts the project into partitions
+The client has loaded the project — but for the layers too large for it,
+which it surveyed (:func:`layers.loader.survey_layer`) — and prepared the
+raster zones; it decides on whole layers what a task must not decide on its
+part (which rules are skipped, each layer's CRS and repeated ids), cuts the
+project into partitions
 (:mod:`analysis.partition`) and sends one task per partition
 (:func:`analysis.partition_eval.evaluate_part`). Each task reads its box of
 every layer itself, so the workers must see the project's sources at the
-same paths (a shared folder) or in the same PostGIS database.
+same paths (a shared folder) or in the same PostGIS database. Of a surveyed
+layer each task returns the features it owns, which the client appends to
+the layer's store as the results arrive (:mod:`layers.parts_store`), then
+lets the workers drop them.
 
 A task whose worker dies is run again by dask on another worker (the
 scheduler's ``distributed.scheduler.allowed-failures``); one that fails
@@ -25,12 +29,22 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib.util import find_spec
 from urllib.parse import urlsplit
 
+import pandas as pd
+
 from geoplan.analysis.engine import Evaluation, evaluate
-from geoplan.analysis.partition import Partition, plan_partitions
+from geoplan.analysis.land_classes import land_class_source
+from geoplan.analysis.partition import (
+    UNIT_KINDS,
+    Partition,
+    cells_of,
+    halo_m,
+    needed_by,
+    plan_partitions,
+)
 from geoplan.analysis.partition_eval import PartInputs, PartResult, combine, evaluate_part
 from geoplan.analysis.prepare import Prepared
 from geoplan.analysis.relations import registry
@@ -38,8 +52,12 @@ from geoplan.analysis.rules import Rule, RuleError
 from geoplan.analysis.selection import RuleSkipped, select
 from geoplan.geo.errors import GeoplanError
 from geoplan.layers.loader import LoadedProject
+from geoplan.layers.parts_store import append_features, refuse_unowned
 
 logger = logging.getLogger(__name__)
+
+#: Features above which the client surveys a layer rather than loading it (:class:`Cluster`).
+SURVEY_ABOVE = 200_000
 
 #: Seconds to wait for a scheduler given by address (``--scheduler``).
 CONNECT_TIMEOUT_S = 30
@@ -59,10 +77,15 @@ class Cluster:
         Start a local cluster of this many worker processes (one thread each).
     scheduler : str, optional
         Address of a running scheduler (``tcp://host:8786``) to use instead.
+    survey_above : int
+        A layer file of more features than this is not loaded by the client
+        but surveyed (:func:`layers.loader.survey_layer`): the partitions
+        read its features and hand back those they own.
     """
 
     workers: int | None = None
     scheduler: str | None = None
+    survey_above: int = SURVEY_ABOVE
 
     def __post_init__(self) -> None:
         if self.workers is not None and self.scheduler is not None:
@@ -184,8 +207,19 @@ def _given(inputs: PartInputs) -> PartInputs:
     return inputs
 
 
+def _kept(loaded: LoadedProject, result: PartResult) -> PartResult:
+    """A partition's result with its surveyed features moved into their layers' stores."""
+    for kind, frame in result.stored.items():
+        append_features(loaded.layers[kind], frame, result.repairs[kind])
+    return replace(result, stored={}, repairs={})
+
+
 def _run(
-    client, inputs: PartInputs, parts: list[Partition], say: Callable[[str], None]
+    client,
+    inputs: PartInputs,
+    parts: list[Partition],
+    say: Callable[[str], None],
+    keep: Callable[[PartResult], PartResult],
 ) -> list[PartResult]:
     from distributed import as_completed
 
@@ -200,21 +234,24 @@ def _run(
         key=[f"geoplan-part-{p.index}-{run}" for p in parts],
     )
     by_key = {f.key: p for f, p in zip(futures, parts, strict=True)}
+    pending = {f.key: f for f in futures}
     results = []
     try:
         for done, future in enumerate(as_completed(futures), start=1):
             part = by_key[future.key]
             try:
-                results.append(future.result())
+                results.append(keep(future.result()))
             except Exception as exc:  # raised on the worker, or KilledWorker
                 failure = _failure(part, len(parts), exc)
                 if failure is None:
                     raise
                 raise failure from None
+            # the worker may drop its copy now: a county's features are held once, here
+            pending.pop(future.key).release()
             elapsed = time.perf_counter() - start
             say(f"{part.label} 完成 {done}/{len(parts)}（已用 {elapsed:.0f} 秒）")
     finally:
-        client.cancel([*futures, shared])
+        client.cancel([*pending.values(), shared])
     return results
 
 
@@ -262,13 +299,15 @@ def evaluate_on_cluster(
     prepared = prepared or Prepared()
     skipped = whole_project_skips(loaded, rules, prepared)
     evaluated = [rule for rule in rules if rule.id not in skipped]
-    parts = plan_partitions(loaded, evaluated)
+    parts = plan_partitions(loaded, evaluated, everywhere=_everywhere(loaded))
     if not parts:  # no feature to own: nothing a cluster could share out
         return evaluate(loaded, rules, strict=strict, prepared=prepared)
     for rule_id, exc in skipped.items():
         if strict:
             raise RuleError(f"rule {rule_id}: {exc}")
         logger.warning("rule %s skipped: %s", rule_id, exc)
+    surveyed = tuple(k for k, layer in loaded.layers.items() if layer.parts is not None)
+    source = land_class_source(loaded)
     inputs = PartInputs(
         project=loaded.project,
         crs=loaded.crs,
@@ -279,7 +318,24 @@ def evaluate_on_cluster(
             for rule in evaluated
             if rule.id in prepared.inputs
         },
+        surveyed=surveyed,
+        cells=cells_of(loaded)[1] if surveyed else None,
+        needed=needed_by(evaluated, _everywhere(loaded)),
+        halo=halo_m(evaluated),
+        land_source=source if source in surveyed else None,
     )
     with open_client(cluster, say) as client:
-        results = _run(client, inputs, parts, say)
-    return combine(rules, results, skipped, loaded.crs)
+        results = _run(client, inputs, parts, say, lambda result: _kept(loaded, result))
+    for kind in surveyed:
+        refuse_unowned(loaded.layers[kind])
+    evaluation = combine(rules, results, skipped, loaded.crs)
+    if inputs.land_source is not None:
+        pieces = [r.land_pieces for r in results if r.land_pieces is not None]
+        evaluation.land_pieces = pd.concat(pieces, ignore_index=True) if pieces else None
+    return evaluation
+
+
+def _everywhere(loaded: LoadedProject) -> tuple[str, ...]:
+    """The kinds read around every owned feature: the units, and the land-class source."""
+    source = land_class_source(loaded)
+    return (*UNIT_KINDS, source) if source is not None else UNIT_KINDS

@@ -71,11 +71,16 @@ class RuleResult:
 
 @dataclass
 class Evaluation:
-    """The engine's result: the conflicts and how each rule went."""
+    """The engine's result: the conflicts and how each rule went.
+
+    ``land_pieces``: the occupation conflicts ∩ the land-class source, when a
+    cluster run's partitions computed them (:mod:`analysis.land_classes`).
+    """
 
     conflicts: gpd.GeoDataFrame
     results: list[RuleResult]
     crs: CRS
+    land_pieces: pd.DataFrame | None = None
 
 
 def breaches_of(

@@ -84,7 +84,10 @@ def land_class_source(loaded: LoadedProject) -> str | None:
     """The first of :data:`SOURCE_KINDS` the project has with any 地类编码, or None."""
     for kind in SOURCE_KINDS:
         layer = loaded.layers.get(kind)
-        if layer is not None and "land_class" in layer.frame:
+        if layer is not None and layer.parts is not None:
+            if "land_class" in layer.parts.valued:
+                return kind
+        elif layer is not None and "land_class" in layer.frame:
             if layer.frame["land_class"].notna().any():
                 return kind
     return None
@@ -235,7 +238,9 @@ def group_pieces(pieces: pd.DataFrame) -> pd.DataFrame:
     return table[list(ROW_COLUMNS)].reset_index(drop=True)
 
 
-def land_class_breakdown(loaded: LoadedProject, conflicts: gpd.GeoDataFrame) -> LandClasses:
+def land_class_breakdown(
+    loaded: LoadedProject, conflicts: gpd.GeoDataFrame, pieces: pd.DataFrame | None = None
+) -> LandClasses:
     """The land classes the occupation conflicts take, gross and net of the 田坎 deduction.
 
     Parameters
@@ -243,6 +248,9 @@ def land_class_breakdown(loaded: LoadedProject, conflicts: gpd.GeoDataFrame) -> 
     loaded : LoadedProject
     conflicts : geopandas.GeoDataFrame
         The check's conflict rows (working CRS).
+    pieces : pandas.DataFrame, optional
+        The pieces already cut (:func:`occupation_pieces`), all partitions'
+        of a cluster run whose client does not hold the source layer.
 
     Returns
     -------
@@ -253,9 +261,14 @@ def land_class_breakdown(loaded: LoadedProject, conflicts: gpd.GeoDataFrame) -> 
     source = land_class_source(loaded)
     if source is None or len(conflicts) == 0:
         return LandClasses(source, group_pieces(pd.DataFrame()))
-    survey = loaded.layers[source].frame
-    survey = survey[survey.geometry.notna() & ~survey.geometry.is_empty]
-    return LandClasses(source, group_pieces(occupation_pieces(conflicts, survey, loaded.crs)))
+    if pieces is None:
+        pieces = occupation_pieces(conflicts, usable(loaded.layers[source].frame), loaded.crs)
+    return LandClasses(source, group_pieces(pieces))
+
+
+def usable(survey: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The survey polygons with a geometry."""
+    return survey[survey.geometry.notna() & ~survey.geometry.is_empty]
 
 
 def land_class_summary(land_classes: LandClasses | None) -> dict:

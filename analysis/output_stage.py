@@ -5,18 +5,19 @@ a staging folder. Each output is a step that names what it needs (the
 report model, built once; the density; the overview figure), and steps
 whose needs are met run on :data:`WORKERS` threads: GDAL writes and geometry
 operations release the GIL. The map (with the density) runs in a child
-forked first, where the process allows (:class:`analysis.output_steps.Forked`),
-beside the report model and the documents built from it. Each finished
-output prints one progress line with its seconds.
+forked first, where the process allows (:func:`analysis.output_steps.run_steps`),
+beside the report model and the documents built from it, and the workbook
+and ``report.json`` in a second child forked once the model is made. Each
+finished output prints one progress line with its seconds.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +25,10 @@ import geopandas as gpd
 
 from geoplan.analysis.check_result import CheckResult
 from geoplan.analysis.conflict_rows import CONFLICT_ALIASES
+from geoplan.analysis.county_maps import COUNTY_MAPS_FOLDER, has_county_maps, province_map
 from geoplan.analysis.density import Density, conflict_density
-from geoplan.analysis.output_steps import Forked, Step, can_fork, run_steps
-from geoplan.analysis.reports.finding_maps import finding_maps
+from geoplan.analysis.output_steps import Step, run_steps
+from geoplan.analysis.reports.finding_maps import finding_maps, issue_ids
 from geoplan.analysis.reports.write import REPORT_FILES, write_report
 from geoplan.geo.export import export_layers
 from geoplan.geo.layer_styles import write_layer_styles
@@ -36,9 +38,11 @@ from geoplan.geo.terrain import overview_hillshade
 from geoplan.geo.vector_write import write_vector
 from geoplan.layers.export import layer_field_aliases, write_loaded_layers
 from geoplan.layers.loader import LoadedProject
+from geoplan.layers.parts_store import frames_with_ids, whole_frames
 from geoplan.layers.region import region_bounds
 from geoplan.layers.vocabulary import SEVERITIES, SEVERITY_TITLES
 from geoplan.maps.basemaps import NO_BASEMAP, Basemap
+from geoplan.maps.county_links import CountyLink
 from geoplan.maps.images import ImageLayer, density_layer, hillshade_layer, region_outline
 from geoplan.maps.overview import overview_image, overview_legend
 from geoplan.maps.planmap import MapOptions, map_html, plan_map
@@ -58,7 +62,7 @@ OUTPUT_FILES = (
 EXPORT_FOLDER = "export"
 #: Everything a check may write into its output folder. A check replaces all of
 #: them, so that no output of an earlier run is left beside its own.
-OUTPUT_NAMES = (*OUTPUT_FILES, EXPORT_FOLDER)
+OUTPUT_NAMES = (*OUTPUT_FILES, COUNTY_MAPS_FOLDER, EXPORT_FOLDER)
 #: Threads the output stage writes on.
 WORKERS = 2
 
@@ -83,11 +87,8 @@ class ExportOptions:
 
 
 def export_frames(loaded: LoadedProject, conflicts: gpd.GeoDataFrame | None) -> dict:
-    """The layers an export writes: every loaded layer by kind, then ``conflicts``."""
-    frames = loaded.frames
-    if conflicts is not None:
-        frames["conflicts"] = conflicts
-    return frames
+    """The layers an export writes: every loaded layer by kind (whole), then ``conflicts``."""
+    return {**whole_frames(loaded), **({} if conflicts is None else {"conflicts": conflicts})}
 
 
 def export_to(
@@ -126,9 +127,10 @@ def style_geopackage(path: Path, layers: Iterable[str]) -> None:
     write_layer_styles(path, geopackage_styles(layers, field_aliases(layers)))
 
 
-def output_names(export: ExportOptions) -> list[str]:
+def output_names(export: ExportOptions, county_maps: bool = False) -> list[str]:
     """The names a check writes into its output folder."""
-    return [*OUTPUT_FILES, *([EXPORT_FOLDER] if export.formats else [])]
+    folders = [COUNTY_MAPS_FOLDER] if county_maps else []
+    return [*OUTPUT_FILES, *folders, *([EXPORT_FOLDER] if export.formats else [])]
 
 
 def density_of(loaded: LoadedProject, conflicts: gpd.GeoDataFrame) -> Density:
@@ -183,8 +185,13 @@ def render_map(
     subtitle: str,
     basemap: Basemap = NO_BASEMAP,
     density: Density | None = None,
+    county_maps: tuple[CountyLink, ...] = (),
+    county_note: str = "",
 ) -> str:
-    """The offline HTML map of a project's layers and (optionally) its conflicts."""
+    """The offline HTML map of a project's layers and (optionally) its conflicts.
+
+    ``county_maps``: a province's overview lists them (:mod:`analysis.county_maps`).
+    """
     if density is None and conflicts is not None:
         density = density_of(loaded, conflicts)
     options = MapOptions(
@@ -192,6 +199,8 @@ def render_map(
         subtitle=subtitle,
         basemap=basemap,
         images=map_images(loaded, density, basemap),
+        county_maps=county_maps,
+        county_note=county_note,
     )
     return map_html(plan_map(loaded.frames, conflicts, options))
 
@@ -216,7 +225,13 @@ def _steps(
         style_geopackage(staging / "conflicts.gpkg", ["conflicts"])
 
     def map_page(density: Density) -> None:
-        page = render_map(loaded, conflicts, subtitle=subtitle, basemap=basemap, density=density)
+        if has_county_maps(loaded):
+            render = partial(render_map, basemap=basemap)
+            page = province_map(result, staging, render, subtitle=subtitle, density=density)
+        else:
+            page = render_map(
+                loaded, conflicts, subtitle=subtitle, basemap=basemap, density=density
+            )
         (staging / "map.html").write_text(page, encoding="utf-8")
 
     def report_file(name: str) -> Callable[..., None]:
@@ -240,7 +255,9 @@ def _steps(
         Step("density", lambda: density_of(loaded, conflicts), label="计算冲突密度"),
         Step(
             "finding maps",
-            lambda report: finding_maps(layers, conflicts, report["issues"]),
+            lambda report: finding_maps(
+                frames_with_ids(loaded, issue_ids(report["issues"])), conflicts, report["issues"]
+            ),
             ("report model",),
             label="绘制问题位置图",
         ),
@@ -255,7 +272,7 @@ def _steps(
     ]
     if export.formats:
         steps.append(Step(f"{EXPORT_FOLDER}/", exports))
-    return steps
+    return [replace(s, child=_CHILD.get(s.name)) for s in steps]
 
 
 # Started first when ready: the longest at city scale, and what they wait for.
@@ -270,6 +287,14 @@ _FIRST = (
 )
 # What a report waits for besides the model: the overview (the DOCX: the maps too).
 _REPORT_NEEDS = {"report.html": ("overview",), "report.docx": ("overview", "finding maps")}
+# Steps run in a process forked for them where the process allows (Python through and
+# through, they would wait for the interpreter lock beside the report model): the map
+# with its density and the overview from the start, the workbook and report.json once
+# the model is made; the finding maps and the GeoPackages stay beside the documents.
+_CHILD = {
+    **dict.fromkeys(("overview", "density", "map.html", "conflict_density.tif"), "map"),
+    **dict.fromkeys(("report.xlsx", "report.json"), "reports"),
+}
 
 
 def write_outputs(
@@ -355,46 +380,5 @@ def write_outputs_into(
     export = export or ExportOptions()
     say = progress or (lambda message: None)
     timings = {} if timings is None else timings
-    steps = _steps(result, staging, basemap, export)
-    if not can_fork():
-        run_steps(steps, say, timings, workers, _FIRST)
-        return output_names(export)
-    steps, child = _map_in_child(steps, say, timings)
-    try:  # one thread more: the one that waits for the child
-        run_steps(steps, say, timings, workers + 1, _FIRST)
-    finally:
-        child.close()
-    return output_names(export)
-
-
-# Python through and through, the map would wait for the GIL beside the report model.
-_IN_CHILD = ("density", "conflict_density.tif", "map.html")
-
-
-def _map_in_child(
-    steps: list[Step], say: Callable[[str], None], timings: dict[str, float]
-) -> tuple[list[Step], Forked]:
-    """:data:`_IN_CHILD` in a child forked now; ``map.html`` waits for it (and says its time)."""
-    by_name = {step.name: step for step in steps}
-
-    def make() -> dict[str, float]:
-        seconds = {}
-        start = time.perf_counter()
-        density = by_name["density"].make()
-        seconds["density"] = time.perf_counter() - start
-        for name in _IN_CHILD[1:]:
-            start = time.perf_counter()
-            by_name[name].make(density)
-            seconds[name] = time.perf_counter() - start
-        return seconds
-
-    child = Forked(make)
-
-    def wait() -> None:
-        seconds = child.result()
-        for name in _IN_CHILD[:-1]:
-            timings[name] = seconds[name]
-            say(f"{by_name[name].label or '写出 ' + name}（{seconds[name]:.1f} 秒）")
-
-    waiting = Step("map.html", wait)
-    return [waiting, *(s for s in steps if s.name not in _IN_CHILD)], child
+    run_steps(_steps(result, staging, basemap, export), say, timings, workers, _FIRST)
+    return output_names(export, has_county_maps(result.loaded))

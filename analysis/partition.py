@@ -36,7 +36,7 @@ GRID_SIDE = 4
 
 #: Added to each side of a read box (m), so that rounding in reprojecting
 #: the box never leaves out a feature that touches it.
-_BOX_MARGIN_M = 1.0
+BOX_MARGIN_M = 1.0
 
 #: The layers conflicts are cut by (:class:`analysis.attribution.Units`).
 UNIT_KINDS = ("townships", "counties")
@@ -61,13 +61,17 @@ class Partition:
         :func:`halo_m`). Kinds no rule reads are not in it.
     owned : dict of str to numpy.ndarray
         By layer kind, the ``source_fid`` of the features whose breaches
-        this partition computes.
+        this partition computes. A surveyed layer's (:class:`LayerParts`)
+        are decided by the task itself (:func:`owned_here`).
+    cell : int
+        Index of its county (or grid cell) among all (:func:`cells_of`).
     """
 
     index: int
     label: str
     boxes: dict[str, Box]
     owned: dict[str, np.ndarray]
+    cell: int = 0
 
     @property
     def features(self) -> int:
@@ -89,20 +93,23 @@ def owning_kinds(rules: list[Rule]) -> list[str]:
     return list(dict.fromkeys(s.kind for rule in rules for s in _owner_sides(rule)))
 
 
-def _needed_by(rules: list[Rule]) -> dict[str, set[str]]:
+def needed_by(rules: list[Rule], everywhere: tuple[str, ...] = UNIT_KINDS) -> dict[str, set[str]]:
     """For each kind a partition reads, the owning kinds whose owned features it must cover.
 
-    A layer is needed around the owned features of each rule it is a side of;
-    the township (or county) layer a breach is cut by, around all of them.
+    A layer is needed around the owned features of each rule it is a side
+    of, but not as its own owning side (an owned feature is read where it is
+    owned); the kinds in ``everywhere`` (the township or county layer a
+    breach is cut by, the land-class source), around all of them.
     """
     needed: dict[str, set[str]] = {}
     for rule in rules:
-        owners = {s.kind for s in _owner_sides(rule)}
+        owner_sides = _owner_sides(rule)
         for side in rule_sides(rule):
-            needed.setdefault(side.kind, set()).update(owners)
+            others = (s.kind for s in owner_sides if s is not side)
+            needed.setdefault(side.kind, set()).update(others)
     every = set(owning_kinds(rules))
-    for unit in UNIT_KINDS:
-        needed.setdefault(unit, set()).update(every)
+    for kind in everywhere:
+        needed.setdefault(kind, set()).update(every)
     return needed
 
 
@@ -127,9 +134,8 @@ def _cells(loaded: LoadedProject, grid_side: int) -> tuple[list[str], np.ndarray
         frame = counties.frame
         names = frame["name"].fillna("").astype(str).where(lambda n: n != "", frame["id"])
         return [f"县 {name}" for name in names], frame.geometry.to_numpy()
-    bounds = np.array(
-        [layer.frame.total_bounds for layer in loaded.layers.values() if len(layer.frame)]
-    )
+    bounds = np.array([layer.extent_in(loaded.crs) for layer in loaded.layers.values()])
+    bounds = bounds[np.isfinite(bounds).all(axis=1)]
     if bounds.size == 0:
         return [], np.array([], dtype=object)
     x0, y0 = bounds[:, 0].min(), bounds[:, 1].min()
@@ -142,6 +148,26 @@ def _cells(loaded: LoadedProject, grid_side: int) -> tuple[list[str], np.ndarray
             labels.append(f"分区 {row + 1}行{col + 1}列")
             boxes.append(shapely.box(xs[col], ys[top], xs[col + 1], ys[top + 1]))
     return labels, np.array(boxes, dtype=object)
+
+
+def cells_of(loaded: LoadedProject, grid_side: int = GRID_SIDE) -> tuple[list[str], np.ndarray]:
+    """The partitions' names and polygons (working CRS): the counties, else a grid."""
+    return _cells(loaded, grid_side)
+
+
+def owned_here(frame, cells: np.ndarray, index: int) -> np.ndarray:
+    """Which features of a frame partition ``index`` owns (:func:`owners` of their points)."""
+    if len(frame) == 0:
+        return np.zeros(0, dtype=bool)
+    return owners(shapely.point_on_surface(frame.geometry.to_numpy()), cells) == index
+
+
+def grown(box: Box, bounds: np.ndarray, pad: float) -> Box:
+    """A box grown to cover ``bounds`` (rows ``xmin, ymin, xmax, ymax``) widened by ``pad`` m."""
+    b = np.vstack([np.asarray(box)[None, :], np.asarray(bounds).reshape(-1, 4)])
+    x0, y0 = b[:, :2].min(axis=0)
+    x1, y1 = b[:, 2:].max(axis=0)
+    return (x0 - pad, y0 - pad, x1 + pad, y1 + pad)
 
 
 def owners(points: np.ndarray, cells: np.ndarray) -> np.ndarray:
@@ -171,7 +197,10 @@ def owners(points: np.ndarray, cells: np.ndarray) -> np.ndarray:
 
 
 def plan_partitions(
-    loaded: LoadedProject, rules: list[Rule], grid_side: int = GRID_SIDE
+    loaded: LoadedProject,
+    rules: list[Rule],
+    grid_side: int = GRID_SIDE,
+    everywhere: tuple[str, ...] = UNIT_KINDS,
 ) -> list[Partition]:
     """Cut a loaded project into partitions that own its breaches (module docstring).
 
@@ -183,6 +212,8 @@ def plan_partitions(
         The rules the partitions evaluate (not those skipped on the whole).
     grid_side : int
         Cells per side of the grid used when there are no counties.
+    everywhere : tuple of str
+        Kinds read around every owned feature (:func:`needed_by`).
 
     Returns
     -------
@@ -196,8 +227,9 @@ def plan_partitions(
     halo = halo_m(rules)
     owned: list[dict[str, np.ndarray]] = [{} for _ in labels]
     reach: list[dict[str, np.ndarray]] = [{} for _ in labels]  # bounds of what each owns
+    surveyed = [k for k, layer in loaded.layers.items() if layer.parts is not None]
     for kind in owning_kinds(rules):
-        if kind not in loaded.layers or not len(loaded.frame(kind)):
+        if kind in surveyed or kind not in loaded.layers or not len(loaded.frame(kind)):
             continue
         frame = loaded.frame(kind)
         geoms = frame.geometry.to_numpy()
@@ -208,21 +240,26 @@ def plan_partitions(
             owned[i][kind] = frame["source_fid"].to_numpy()[mine]
             box = bounds[mine]
             reach[i][kind] = np.r_[box[:, :2].min(axis=0), box[:, 2:].max(axis=0)]
-    needed = {k: v for k, v in _needed_by(rules).items() if k in loaded.layers}
+    needed = {k: v for k, v in needed_by(rules, everywhere).items() if k in loaded.layers}
+    for kind in owning_kinds(rules):  # its owned features may lie outside every cell
+        if kind in needed and kind not in surveyed:
+            needed[kind] = needed[kind] | {kind}
+    for kind in surveyed:  # read for its owned features even where no rule reads it
+        needed.setdefault(kind, set())
     parts = []
     for i, label in enumerate(labels):
-        if not owned[i]:
+        if not owned[i] and not surveyed:
             continue
-        boxes = {}
-        for kind, around in needed.items():
-            b = np.array(
-                [shapely.bounds(cells[i]), *(reach[i][k] for k in around if k in reach[i])]
+        cell = np.asarray(shapely.bounds(cells[i]))
+        boxes = {
+            kind: grown(
+                cell,
+                np.array([reach[i][k] for k in around if k in reach[i]]),
+                halo.get(kind, 0.0) + BOX_MARGIN_M,
             )
-            x0, y0 = b[:, :2].min(axis=0)
-            x1, y1 = b[:, 2:].max(axis=0)
-            pad = halo.get(kind, 0.0) + _BOX_MARGIN_M
-            boxes[kind] = (x0 - pad, y0 - pad, x1 + pad, y1 + pad)
-        parts.append(Partition(len(parts), label, boxes, owned[i]))
+            for kind, around in needed.items()
+        }
+        parts.append(Partition(len(parts), label, boxes, owned[i], i))
     return parts
 
 

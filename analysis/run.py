@@ -10,10 +10,13 @@ together, so a failed or killed run leaves the previous outputs as they were.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 import geopandas as gpd
 
@@ -40,8 +43,10 @@ from geoplan.geo.errors import LayerReadError
 from geoplan.geo.terrain import DerivedRasters
 from geoplan.geo.vector_read import list_layers, read_vector
 from geoplan.layers.loader import load_project
+from geoplan.layers.parts_store import stored_attributes
 from geoplan.layers.project import read_project
 from geoplan.layers.project_types import Project
+from geoplan.layers.stored_area import judge_stored_area
 from geoplan.layers.vocabulary import SEVERITIES
 
 # The output stage lives in analysis/output_stage.py; its names stay importable from here.
@@ -146,7 +151,15 @@ def check_project(
     if cluster is not None:
         require_cluster(cluster)
     say(f"loading {len(project.layers)} layers")
-    loaded = load_project(project)
+    store = None
+    if cluster is not None:  # the layers too large for the client stay on disk, in parts
+        store = Path(tempfile.mkdtemp(prefix="geoplan-parts-"))
+    try:
+        loaded = load_project(project, survey_above=cluster and cluster.survey_above, store=store)
+    except BaseException:
+        if store is not None:
+            shutil.rmtree(store, ignore_errors=True)
+        raise
 
     def rule_progress(i: int, n: int, rule: Rule) -> None:
         say(f"[{i + 1}/{n}] {rule.id} {rule.title}")
@@ -169,8 +182,13 @@ def check_project(
         terrain = terrain_by_township(loaded, derived)
     targets = measure_targets(loaded, list(project.targets))
     say("land classes taken (压占分析)")
-    land_classes = land_class_breakdown(loaded, evaluation.conflicts)
-    return CheckResult(
+    land_classes = land_class_breakdown(loaded, evaluation.conflicts, evaluation.land_pieces)
+    for layer in loaded.layers.values():
+        if layer.parts is not None:
+            judged = judge_stored_area(stored_attributes(layer, ["area", "area_m2"]))
+            if judged is not None:
+                layer.stored_area_unit, layer.stored_area_off = judged
+    result = CheckResult(
         loaded=loaded,
         packs=packs,
         rules=rules,
@@ -182,6 +200,9 @@ def check_project(
         fail_on=options.fail_on,
         land_classes=land_classes,
     )
+    if store is not None:
+        weakref.finalize(result, shutil.rmtree, store, True)
+    return result
 
 
 def read_conflicts(path: str | os.PathLike, crs) -> gpd.GeoDataFrame:

@@ -28,6 +28,7 @@ import numpy as np
 
 from geoplan.geo.units import SQUARE_METRES
 from geoplan.layers.loader import LoadedProject
+from geoplan.layers.parts_store import stored_attributes
 from geoplan.layers.project_types import Target
 
 
@@ -107,7 +108,9 @@ def measure_targets(loaded: LoadedProject, targets: list[Target]) -> list[Target
         if target.layer not in loaded.layers:
             rows.append(TargetRow(target, None, "missing"))
             continue
-        frame = loaded.frame(target.layer)
+        layer = loaded.layers[target.layer]
+        columns = ["area_m2", *(name for name, _ in target.filters)]
+        frame = layer.frame if layer.parts is None else stored_attributes(layer, columns)
         mask = np.ones(len(frame), dtype=bool)
         for name, wanted in target.filters:
             values = list(wanted) if isinstance(wanted, tuple) else [wanted]

@@ -5,10 +5,11 @@ For each dataset the check runs in process, then ``map.html`` is built
 stage, computed before) and opened three times in headless Chromium with the network off:
 "scripts" is navigation start to the end of the load event (Leaflet has
 built every layer), "drawn" adds the canvas tiles of the dense layers in
-view (the conflicts', inflated and drawn) and the first painted frame after
-them (two animation frames), "findings" is when the findings' table
-(inflated after the first frame: the list, the findings' popups and
-search) has been read, "heap" is the JavaScript heap in use then (DevTools
+view (the overviews' and the conflicts': from their points, and the chunks
+of cells with a feature of 3 px or more inflated) and the first painted
+frame after them (two animation frames), "findings" is when the findings'
+table (inflated when the page is first idle: the list, the findings'
+popups and search) has been read, "heap" is the JavaScript heap in use then (DevTools
 ``Runtime.getHeapUsage`` after a garbage collection). The medians are
 printed with the file size.
 
@@ -36,8 +37,9 @@ from browser import open_page, start_browser
 
 _FIRST_FRAME = """
 const done = arguments[arguments.length - 1];
-const tiles = geoplan.registry.map(e => e.layer.geoplanTiles)
-  .filter(t => t && t._map && t.isLoading()).map(t => new Promise(r => t.once("load", r)));
+const tiles = geoplan.registry.flatMap(e => [e.layer.geoplanTiles, e.layer.geoplanOverview])
+  .filter(t => t && t._map && t.isLoading && t.isLoading())
+  .map(t => new Promise(r => t.once("load", r)));
 Promise.all(tiles).then(() =>
   requestAnimationFrame(() => requestAnimationFrame(() => done(performance.now() / 1000))));
 """

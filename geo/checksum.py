@@ -175,19 +175,41 @@ def rows_sha256(frame: gpd.GeoDataFrame) -> str:
         64 lower-case hex digits.
     """
     frame = frame.sort_index(kind="stable")
-    digest = hashlib.sha256()
-
-    def line(value: Any) -> None:
-        text = json.dumps(value, ensure_ascii=False, allow_nan=False, default=_json_value)
-        digest.update(text.encode("utf-8") + b"\n")
-
-    line([int(fid) for fid in frame.index])
+    digest = RowsDigest([int(fid) for fid in frame.index])
     for column in frame.columns:
-        if column == frame.geometry.name:
-            continue
-        values = frame[column].astype(object)
-        line([str(column), values.where(pd.notna(values), None).tolist()])
-    for wkb in shapely.to_wkb(frame.geometry.to_numpy(), flavor="iso", byte_order=1):
-        wkb = b"" if wkb is None else wkb
-        digest.update(struct.pack("<Q", len(wkb)) + wkb)
+        if column != frame.geometry.name:
+            digest.column(str(column), frame[column])
+    digest.geometries(frame.geometry.to_numpy())
     return digest.hexdigest()
+
+
+class RowsDigest:
+    """:func:`rows_sha256` fed a part at a time: the ids, each column, the geometries in chunks.
+
+    For a table too large to hold: the same digest as :func:`rows_sha256` of
+    the whole frame when fed its ids (ascending), every attribute column in
+    frame order (values in id order), then every geometry in id order.
+    """
+
+    def __init__(self, fids: list[int]):
+        self._sha = hashlib.sha256()
+        self._line(fids)
+
+    def _line(self, value: Any) -> None:
+        text = json.dumps(value, ensure_ascii=False, allow_nan=False, default=_json_value)
+        self._sha.update(text.encode("utf-8") + b"\n")
+
+    def column(self, name: str, values: pd.Series) -> None:
+        """One attribute column's values, in id order."""
+        values = values.astype(object)
+        self._line([name, values.where(pd.notna(values), None).tolist()])
+
+    def geometries(self, geoms: np.ndarray) -> None:
+        """The next geometries, in id order (None for a missing one)."""
+        for wkb in shapely.to_wkb(geoms, flavor="iso", byte_order=1):
+            wkb = b"" if wkb is None else wkb
+            self._sha.update(struct.pack("<Q", len(wkb)) + wkb)
+
+    def hexdigest(self) -> str:
+        """64 lower-case hex digits."""
+        return self._sha.hexdigest()

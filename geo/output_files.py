@@ -88,8 +88,13 @@ def is_full(folder: Path, exc: Exception) -> bool:
     if any(isinstance(e, OSError) and e.errno in _FULL_ERRNOS for e in chain):
         return True
     # GDAL's drivers say it in words (SQLite's "database or disk is full", the
-    # Shapefile driver's strerror) and may have freed the space when they gave up
-    words = [os.strerror(n).lower() for n in _FULL_ERRNOS] + ["disk is full"]
+    # Shapefile driver's strerror) and may have freed the space when they gave up.
+    # On a full disk SQLite rolls the transaction back itself, so GDAL's own
+    # ROLLBACK fails, and pyogrio's Arrow writer reports only that last error.
+    words = [os.strerror(n).lower() for n in _FULL_ERRNOS] + [
+        "disk is full",
+        "rollback) failed: cannot rollback - no transaction is active",
+    ]
     if any(w in str(e).lower() for e in chain for w in words):
         return True
     return shutil.disk_usage(folder).free < _MIN_FREE

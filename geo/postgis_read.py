@@ -118,6 +118,10 @@ def read_postgis(
     *,
     where: str | None = None,
     bbox: tuple[float, float, float, float] | None = None,
+    columns: list[str] | None = None,
+    geometry: bool | str = True,
+    limit: int | None = None,
+    fids: list[int] | None = None,
 ) -> tuple[gpd.GeoDataFrame, list[str]]:
     """Read a PostGIS table's features whose envelope meets ``bbox`` and that ``where`` selects.
 
@@ -134,6 +138,16 @@ def read_postgis(
     bbox : tuple of float, optional
         ``(xmin, ymin, xmax, ymax)`` in the table's SRID: only rows whose
         geometry's envelope meets it (``&&``, from the GiST index).
+    columns : list of str, optional
+        The attributes to read (default all), in table order.
+    geometry : bool or "bounds", default True
+        Read the geometries; without, the frame's geometry is all missing;
+        ``"bounds"``: not the geometries but their envelopes, as attributes
+        ``_xmin``, ``_ymin``, ``_xmax``, ``_ymax`` (NaN for a missing or empty one).
+    limit : int, optional
+        The first rows only, by primary key.
+    fids : list of int, optional
+        The rows with these primary keys only.
 
     Returns
     -------
@@ -168,7 +182,8 @@ def read_postgis(
     try:
         connection.read_only = True
         with connection:
-            return _read(connection, schema, table, label, where, bbox)
+            options = {"columns": columns, "geometry": geometry, "limit": limit, "fids": fids}
+            return _read(connection, schema, table, label, where, bbox, **options)
     except psycopg.Error as exc:
         detail = f" with where {where!r}" if where else ""
         raise LayerReadError(f"{label}: cannot be read{detail} ({scrub(str(exc), url)})") from None
@@ -176,7 +191,9 @@ def read_postgis(
         connection.close()
 
 
-def _read(connection, schema, table, label, where, bbox) -> tuple[gpd.GeoDataFrame, list[str]]:
+def _read(
+    connection, schema, table, label, where, bbox, *, columns, geometry, limit, fids
+) -> tuple[gpd.GeoDataFrame, list[str]]:
     from psycopg import sql
 
     cursor = connection.cursor()
@@ -189,15 +206,15 @@ def _read(connection, schema, table, label, where, bbox) -> tuple[gpd.GeoDataFra
     ).fetchone()
     if found is None:
         raise LayerReadError(f"{label}: no table {table!r} in schema {schema!r}")
-    columns = cursor.execute(
+    described = cursor.execute(
         "SELECT a.attname, t.typname, a.atttypmod FROM pg_attribute a "
         "JOIN pg_type t ON t.oid = a.atttypid "
         "WHERE a.attrelid = %s AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
         [found[0]],
     ).fetchall()
-    geometries = [(name, typmod) for name, kind, typmod in columns if kind == "geometry"]
+    geometries = [(name, typmod) for name, kind, typmod in described if kind == "geometry"]
     if not geometries:
-        geography = [name for name, kind, _ in columns if kind == "geography"]
+        geography = [name for name, kind, _ in described if kind == "geography"]
         hint = f" (geography column {geography[0]}: cast it in a view)" if geography else ""
         raise LayerReadError(f"{label}: has no geometry column{hint}")
     geom, typmod = geometries[0]
@@ -211,7 +228,9 @@ def _read(connection, schema, table, label, where, bbox) -> tuple[gpd.GeoDataFra
     target = sql.Identifier(schema, table)
     if not srid:
         srid = _data_srid(cursor, sql, target, sql.Identifier(geom), label)
-    attributes = [(n, k) for n, k, _ in columns if k != "geometry" and n != fid]
+    attributes = [(n, k) for n, k, _ in described if k != "geometry" and n != fid]
+    if columns is not None:
+        attributes = [(n, k) for n, k in attributes if n in columns]
 
     conditions = []
     if where:
@@ -222,13 +241,28 @@ def _read(connection, schema, table, label, where, bbox) -> tuple[gpd.GeoDataFra
                 sql.Identifier(geom), *map(sql.Literal, bbox), sql.Literal(srid)
             )
         )
-    query = sql.SQL("SELECT {}, {}ST_AsBinary({}) FROM {}{} ORDER BY {}").format(
+    if fids is not None:
+        conditions.append(
+            sql.SQL("{} = ANY({})").format(sql.Identifier(fid), sql.Literal([int(f) for f in fids]))
+        )
+    column, selected = sql.Identifier(geom), attributes
+    if geometry == "bounds":  # the envelope's corners: NULL for a missing or empty geometry
+        selected, attributes = [], [(f"_{c}", "float8") for c in ("xmin", "ymin", "xmax", "ymax")]
+        shape = sql.SQL("ST_XMin({0}), ST_YMin({0}), ST_XMax({0}), ST_YMax({0}), NULL").format(
+            column
+        )
+    elif geometry:
+        shape = sql.SQL("ST_AsBinary({})").format(column)
+    else:
+        shape = sql.SQL("NULL")
+    query = sql.SQL("SELECT {}, {}{} FROM {}{} ORDER BY {}{}").format(
         sql.Identifier(fid),
-        sql.SQL("").join(sql.SQL("{}, ").format(sql.Identifier(n)) for n, _ in attributes),
-        sql.Identifier(geom),
+        sql.SQL("").join(sql.SQL("{}, ").format(sql.Identifier(n)) for n, _ in selected),
+        shape,
         target,
         sql.SQL(" WHERE ") + sql.SQL(" AND ").join(conditions) if conditions else sql.SQL(""),
         sql.Identifier(fid),
+        sql.SQL(" LIMIT {}").format(sql.Literal(int(limit))) if limit is not None else sql.SQL(""),
     )
     with connection.cursor(name="geoplan_read") as rows:
         rows.itersize = _BATCH

@@ -137,6 +137,7 @@ def read_vector(
     encoding: str | None = None,
     where: str | None = None,
     bbox: tuple[float, float, float, float] | None = None,
+    max_features: int | None = None,
 ) -> VectorSource:
     """Read one layer of a vector source into a GeoDataFrame.
 
@@ -170,6 +171,9 @@ def read_vector(
         one the file is read whole), and its rows keep their row numbers
         in the file as feature ids (:mod:`geo.geoparquet`). Combines with
         ``where`` (both must hold).
+    max_features : int, optional
+        Read at most this many features, the first in the source's order
+        (GDAL sources; others are read whole, then cut).
 
     Returns
     -------
@@ -194,13 +198,13 @@ def read_vector(
     that looks garbled is warned about (:func:`geo.encoding.garbled_text_warnings`).
     """
     if is_postgis_url(path):
-        return _read_table(path, layer, encoding, where, bbox)
+        return _read_table(path, layer, encoding, where, bbox, max_features)
     path = Path(path)
     _require_exists(path)
     if bbox is not None:
         bbox = _checked_bbox(bbox, path)
     if _is_parquet(path):
-        return _read_parquet(path, where, bbox)
+        return _first(_read_parquet(path, where, bbox), max_features)
 
     layers = list_layers(path)
     if layer is None:
@@ -238,6 +242,7 @@ def read_vector(
                 encoding=encoding,
                 where=where,
                 bbox=bbox,
+                max_features=max_features,
                 fid_as_index=True,
             )
         if isinstance(frame, gpd.GeoDataFrame) and "geometry" in list(info["fields"]):
@@ -247,6 +252,7 @@ def read_vector(
                 encoding=encoding,
                 where=where,
                 bbox=bbox,
+                max_features=max_features,
                 columns=["geometry"],
                 read_geometry=False,
                 fid_as_index=True,
@@ -272,6 +278,12 @@ def read_vector(
     return VectorSource(frame, path, layer, info["driver"], encoding, how, notes + garbled)
 
 
+def _first(source: VectorSource, max_features: int | None) -> VectorSource:
+    if max_features is not None:
+        source.frame = source.frame.iloc[:max_features]
+    return source
+
+
 def _garbled_text(frame: gpd.GeoDataFrame, encoding: str | None, source: str) -> list[str]:
     text = {
         column: [str(v) for v in frame[column].dropna().unique()]
@@ -289,6 +301,7 @@ def _read_table(
     encoding: str | None,
     where: str | None,
     bbox: tuple[float, float, float, float] | None,
+    limit: int | None = None,
 ) -> VectorSource:
     """A PostGIS table, read like a file (:mod:`geo.postgis_read`), with its rows' digest."""
     from geoplan.geo.postgis_read import read_postgis, source_label  # it imports this module
@@ -303,7 +316,7 @@ def _read_table(
         raise LayerReadError(f"{label}: encoding does not apply, the server sends UTF-8")
     if bbox is not None:
         bbox = _checked_bbox(bbox, label)
-    frame, notes = read_postgis(url, layer, where=where, bbox=bbox)
+    frame, notes = read_postgis(url, layer, where=where, bbox=bbox, limit=limit)
     if bbox is not None:
         frame = frame[_intersects_box(frame, bbox)]
     how = "converted by the server"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -164,6 +165,15 @@ def write_vector(
     )
 
 
+def append_layer(frame: gpd.GeoDataFrame, path: str | os.PathLike, layer: str) -> None:
+    """Append features to a layer of a GeoPackage, created (with the file) on first use.
+
+    Written as :func:`write_layers` writes a GeoPackage's layers, so a file
+    grown this way can be the ``base`` of one.
+    """
+    _write_one(frame, Path(path), "GPKG", layer, None)
+
+
 def write_layers(
     frames: Mapping[str, gpd.GeoDataFrame],
     path: str | os.PathLike,
@@ -171,6 +181,7 @@ def write_layers(
     overwrite: bool = False,
     encoding: str | None = None,
     aliases: Mapping[str, Mapping[str, str]] | None = None,
+    base: Path | None = None,
 ) -> Path:
     """Write several layers into one GeoPackage or FileGDB, atomically.
 
@@ -188,6 +199,10 @@ def write_layers(
         Layer name → {field name → display name}, written into GeoPackages
         and FileGDBs (:func:`geo.field_aliases.write_field_aliases`); other
         formats have no place for them.
+    base : pathlib.Path, optional
+        A GeoPackage (:func:`append_layer`) the output starts as a copy of,
+        ``frames`` added to its layers: layers larger than memory, written
+        once already.
 
     Returns
     -------
@@ -195,6 +210,8 @@ def write_layers(
     """
     path = Path(path)
     driver = driver_for(path)
+    if base is not None and driver != "GPKG":
+        raise ValueError(f"{path}: only a GeoPackage starts from a base")
     if len(frames) > 1 and driver not in ("GPKG", "OpenFileGDB"):
         raise ValueError(f"{path}: {driver} holds one layer; got {len(frames)}")
     # A GeoPackage (SQLite) written without waiting for the disk at each commit
@@ -202,9 +219,13 @@ def write_layers(
     # place once whole, as before.
     unsynced = {"OGR_SQLITE_SYNCHRONOUS": "OFF"} if driver == "GPKG" else {}
     with atomic_output(path, overwrite=overwrite) as target, thread_config(unsynced):
+        names = [*frames]
+        if base is not None:
+            shutil.copyfile(base, target)
+            names += [str(n) for n in pyogrio.list_layers(target)[:, 0]]
         for name, frame in frames.items():
             _write_one(frame, target, driver, name, encoding)
         if aliases and driver in ALIAS_DRIVERS:
-            write_field_aliases(target, {n: aliases[n] for n in frames if aliases.get(n)})
+            write_field_aliases(target, {n: aliases[n] for n in names if aliases.get(n)})
     logger.debug("wrote %s (%d layers)", path, len(frames))
     return path

@@ -46,6 +46,8 @@ def write_loaded_layers(
     """Write every loaded layer into one GeoPackage, one layer per kind, named by the kind.
 
     Each field gets its Chinese name as alias (:func:`layer_field_aliases`).
+    A cluster run's surveyed layers come first: the file starts as a copy of
+    their store (:mod:`layers.parts_store`).
 
     Parameters
     ----------
@@ -59,5 +61,8 @@ def write_loaded_layers(
     -------
     pathlib.Path
     """
-    frames = loaded.frames
-    return write_layers(frames, path, overwrite=overwrite, aliases=layer_field_aliases(frames))
+    stored = {k for k, layer in loaded.layers.items() if layer.parts and layer.parts.features}
+    frames = {kind: layer.frame for kind, layer in loaded.layers.items() if kind not in stored}
+    aliases = layer_field_aliases(loaded.layers)
+    base = loaded.layers[next(iter(stored))].parts.store if stored else None
+    return write_layers(frames, path, overwrite=overwrite, aliases=aliases, base=base)

@@ -42,17 +42,21 @@ def layer_row(layer: LoadedLayer, base: Path) -> dict[str, Any]:
     when the file lies inside it; for a PostGIS table it is
     ``postgresql://user@host:port/db table schema.table`` (no password).
     """
-    frame = layer.frame
+    frame, parts = layer.frame, layer.parts
     polygon = layer.kind.family == "polygon"
-    area_m2 = float(frame["area_m2"].sum()) if polygon else None
-    length_km = None if polygon else float(shapely.length(frame.geometry.values).sum() / 1000.0)
+    if parts is not None:  # a cluster run's surveyed layer: its partitions' tallies
+        area_m2 = parts.area_m2 if polygon else None
+        length_km = None if polygon else parts.length_m / 1000.0
+    else:
+        area_m2 = float(frame["area_m2"].sum()) if polygon else None
+        length_km = None if polygon else float(shapely.length(frame.geometry.values).sum() / 1000)
     return {
         "kind": layer.kind.name,
         "title": layer.kind.title,
         "source": _source_label(layer, base),
         "driver": layer.driver,
         "source_crs": _crs_label(layer.source_crs),
-        "features": len(frame),
+        "features": len(frame) if parts is None else parts.features,
         "features_read": layer.features_read,
         "repaired": layer.repaired,
         "dropped": layer.dropped,

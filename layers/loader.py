@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -12,14 +13,22 @@ import shapely
 from pyproj import CRS
 
 from geoplan.geo.area import ellipsoidal_area
-from geoplan.geo.checksum import file_sha256
 from geoplan.geo.crs import resolve_source_crs, to_crs, working_crs_for
 from geoplan.geo.errors import GeometryError
-from geoplan.geo.repair import REPAIR_LOG_COLUMNS, Repaired, repair_geometries
+from geoplan.geo.repair import Repaired, repair_geometries
 from geoplan.geo.vector_read import list_layers, read_vector
+from geoplan.geo.vector_survey import (
+    feature_count,
+    read_column,
+    read_extent,
+    read_fids,
+    surveyable,
+    table_rows_sha256,
+)
 from geoplan.layers.catalog import LayerKind, get_kind
 from geoplan.layers.errors import ProjectError
-from geoplan.layers.field_mapping import map_fields, source_extras, unique_ids
+from geoplan.layers.field_mapping import convert_field, map_fields, source_extras, unique_ids
+from geoplan.layers.loaded import LayerDecision, LayerParts, LoadedLayer, LoadedProject
 from geoplan.layers.placement import lonlat_bounds, refuse_misplaced
 from geoplan.layers.project_types import LayerSpec, Project
 from geoplan.layers.stored_area import judge_stored_area
@@ -27,148 +36,19 @@ from geoplan.layers.stored_area import judge_stored_area
 logger = logging.getLogger(__name__)
 
 _SAMPLE_GEOMETRIES = 5000
+#: Features a surveyed layer's fields and CRS are decided from (:func:`survey_layer`).
+SURVEY_SAMPLE = 5000
+#: The GeoPackage the surveyed layers' features are kept in, in the run's folder.
+STORE_FILE = "surveyed.gpkg"
 
-
-@dataclass(frozen=True)
-class LayerDecision:
-    """What loading a layer decided on the whole layer (:func:`load_part` reads a part so).
-
-    Attributes
-    ----------
-    spec : LayerSpec
-        Where it comes from, with the layer chosen by its usual name.
-    source_crs : pyproj.CRS
-        The CRS its coordinates are read in.
-    repeated_ids : frozenset
-        The ids several of its features share (told apart as ``<id>#<fid>``).
-    """
-
-    spec: LayerSpec
-    source_crs: CRS
-    repeated_ids: frozenset
-
-
-@dataclass
-class LoadedLayer:
-    """One layer as loaded.
-
-    Attributes
-    ----------
-    spec : LayerSpec
-        Where it came from.
-    kind : LayerKind
-    frame : geopandas.GeoDataFrame
-        Standard fields first (``id``, ``name`` … as the kind defines them),
-        then ``area_m2`` (ellipsoidal, computed) for polygon layers,
-        ``source_fid`` and the source's attributes with their source values,
-        those read into standard fields included (``BSM`` beside ``id``;
-        renamed ``src_<name>`` where geoplan uses the name; see
-        :func:`load_project` and :func:`layers.field_mapping.source_extras`);
-        in the working CRS.
-    driver : str
-        GDAL driver (or ``"GeoParquet"``).
-    source_crs : pyproj.CRS
-        The CRS the coordinates were read in.
-    notes : list of str
-        Decisions taken on the way (CRS, encoding, derived fields).
-    repair_log : pandas.DataFrame
-        One row per repaired or dropped feature.
-    features_read : int
-    stored_area_unit : str or None
-        Unit of the stored area field, judged from its values.
-    stored_area_off : int or None
-        Features whose stored area differs from the computed one by more
-        than :data:`layers.stored_area.STORED_AREA_TOLERANCE`.
-    field_sources : dict of str to str
-        Standard field → the source field it was read from.
-    repeated_ids : frozenset
-        The ids several features share (before they were told apart).
-    rows_sha256 : str or None
-        A PostGIS table's digest of the rows read (:func:`geo.checksum.rows_sha256`).
-    """
-
-    spec: LayerSpec
-    kind: LayerKind
-    frame: gpd.GeoDataFrame
-    driver: str
-    source_crs: CRS
-    notes: list[str] = field(default_factory=list)
-    repair_log: pd.DataFrame = field(
-        default_factory=lambda: pd.DataFrame(columns=REPAIR_LOG_COLUMNS)
-    )
-    features_read: int = 0
-    stored_area_unit: str | None = None
-    stored_area_off: int | None = None
-    field_sources: dict[str, str] = field(default_factory=dict)
-    repeated_ids: frozenset = frozenset()
-    rows_sha256: str | None = None
-
-    @property
-    def decision(self) -> LayerDecision:
-        """What was decided on the whole layer, to read a part of it the same way."""
-        return LayerDecision(self.spec, self.source_crs, self.repeated_ids)
-
-    @property
-    def sha256(self) -> str | None:
-        """SHA-256 of the source (of every file in it, for a folder); None when it is gone.
-
-        Read when first asked for, not when the layer is loaded
-        (:func:`geo.checksum.file_sha256`), so only a run that reports hashes.
-        A PostGIS table has no file: its :attr:`rows_sha256`, of the rows read.
-        """
-        return self.rows_sha256 if self.spec.is_postgis else file_sha256(self.spec.path)
-
-    @property
-    def repaired(self) -> int:
-        """Kept features whose geometry was changed."""
-        kept = self.repair_log.loc[self.repair_log["action"] != "dropped", "feature"]
-        return int(kept.nunique())
-
-    @property
-    def dropped(self) -> int:
-        """Features dropped for having no usable geometry."""
-        return int((self.repair_log["action"] == "dropped").sum())
-
-
-@dataclass
-class LoadedProject:
-    """Every layer of a project, loaded.
-
-    Attributes
-    ----------
-    project : Project
-    crs : pyproj.CRS
-        The working CRS.
-    layers : dict of str to LoadedLayer
-        By kind, in the project's order.
-    """
-
-    project: Project
-    crs: CRS
-    layers: dict[str, LoadedLayer]
-
-    @property
-    def project_sha256(self) -> str | None:
-        """SHA-256 of the project file, read when first asked for (as a layer's ``sha256``)."""
-        return file_sha256(self.project.path)
-
-    @property
-    def repair_log(self) -> pd.DataFrame:
-        """The repair logs of all layers, one table."""
-        logs = [layer.repair_log.assign(kind=kind) for kind, layer in self.layers.items()]
-        logs = [log for log in logs if len(log)]
-        if not logs:
-            return pd.DataFrame(columns=["kind", *REPAIR_LOG_COLUMNS])
-        return pd.concat(logs, ignore_index=True)[["kind", *REPAIR_LOG_COLUMNS]]
-
-    def frame(self, kind: str) -> gpd.GeoDataFrame:
-        """The loaded features of one kind."""
-        return self.layers[kind].frame
-
-    @property
-    def frames(self) -> dict[str, gpd.GeoDataFrame]:
-        """The loaded features of every kind, in the project's order."""
-        return {kind: layer.frame for kind, layer in self.layers.items()}
+__all__ = [
+    "LayerDecision",
+    "LayerParts",
+    "LoadedLayer",
+    "LoadedProject",
+    "load_part",
+    "load_project",
+]
 
 
 def _sample_xy(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -223,6 +103,7 @@ def _read_layer(
     spec: LayerSpec,
     decided: LayerDecision | None = None,
     bbox: tuple[float, float, float, float] | None = None,
+    max_features: int | None = None,
 ) -> tuple[LoadedLayer, gpd.GeoDataFrame]:
     """Read one layer; with ``decided``, the features in ``bbox`` the way the whole was read."""
     kind = get_kind(spec.kind)
@@ -232,7 +113,14 @@ def _read_layer(
         spec = replace(spec, layer=picked)
         notes.append(f"layer {picked} chosen by its usual name")
     spec = decided.spec if decided else spec
-    source = read_vector(spec.path, spec.layer, encoding=spec.encoding, where=spec.where, bbox=bbox)
+    source = read_vector(
+        spec.path,
+        spec.layer,
+        encoding=spec.encoding,
+        where=spec.where,
+        bbox=bbox,
+        max_features=max_features,
+    )
     frame = source.frame
     if source.encoding_how and source.encoding_how != "ascii":
         notes.append(f"text read as {source.encoding} ({source.encoding_how})")
@@ -298,7 +186,70 @@ def _read_layer(
     return layer, loaded_frame
 
 
-def load_project(project: Project, kinds: list[str] | None = None) -> LoadedProject:
+def survey_layer(spec: LayerSpec, store: Path) -> LoadedLayer:
+    """A layer's whole-layer decisions without holding its features (a cluster run's client).
+
+    What :func:`load_project` decides on the whole layer is decided here too:
+    the layer of a multi-layer source, fields mapped and the CRS resolved
+    from the first :data:`SURVEY_SAMPLE` features; every standard field read
+    one column at a time (its values converted and checked, which have any
+    value, the ids several features share); the count and extent from the
+    features' bounds. The frame keeps the columns (without the standard
+    fields no feature has a value for) and no rows; the partitions append
+    the features they own to ``store`` (:class:`LayerParts`).
+
+    Parameters
+    ----------
+    spec : LayerSpec
+        A GDAL file or PostGIS table (:func:`geo.vector_survey.surveyable`).
+    store : pathlib.Path
+        GeoPackage the partitions' features will be appended to.
+
+    Raises
+    ------
+    GeoplanError
+        As :func:`load_project` for the sample; a value of a standard field
+        that cannot be converted, anywhere in the layer.
+    """
+    layer, sample = _read_layer(spec, max_features=SURVEY_SAMPLE)
+    spec, kind = layer.spec, layer.kind
+    fields = {fs.name: fs for fs in kind.all_fields}
+    valued, repeated = set(), frozenset()
+    for name, column in layer.field_sources.items():
+        raw = read_column(spec.path, spec.layer, column, encoding=spec.encoding, where=spec.where)
+        values = convert_field(raw, fields[name], spec)
+        if values.notna().any():
+            valued.add(name)
+        if name == "id":
+            repeated = frozenset(values[values.notna() & values.duplicated(keep=False)])
+    fids, bounded, extent = read_extent(spec.path, spec.layer, where=spec.where)
+    unbounded = read_fids(spec.path, spec.layer, fids[~bounded], encoding=spec.encoding)
+    repaired = repair_geometries(  # refuses NaN coordinates as a whole load does
+        unbounded.geometry.values,
+        family=kind.family,
+        source=spec.source,
+        feature_ids=unbounded.index,
+    )
+    unvalued = [fs.name for fs in kind.all_fields if fs.name in sample and fs.name not in valued]
+    layer.frame = sample.iloc[:0].drop(columns=unvalued)
+    layer.repeated_ids = repeated
+    layer.features_read = len(fids)
+    layer.repair_log = repaired.log
+    if spec.is_postgis:  # the digest of every row, not of the sample's
+        layer.rows_sha256 = table_rows_sha256(spec.path, spec.layer, where=spec.where)
+    logger.info("%s: surveyed, its %d features read by partitions", spec.source, len(fids))
+    box = gpd.GeoDataFrame(geometry=[shapely.box(*extent)], crs=layer.source_crs)
+    layer.parts = LayerParts(store, extent, lonlat_bounds(box), frozenset(valued))
+    return layer
+
+
+def load_project(
+    project: Project,
+    kinds: list[str] | None = None,
+    *,
+    survey_above: int | None = None,
+    store: Path | None = None,
+) -> LoadedProject:
     """Load a project's layers.
 
     Each layer is read (encoding detected), its CRS decided (zone-prefixed
@@ -324,6 +275,12 @@ def load_project(project: Project, kinds: list[str] | None = None) -> LoadedProj
     project : Project
     kinds : list of str, optional
         Load only these kinds (default: all in the project).
+    survey_above : int, optional
+        Survey instead of loading (:func:`survey_layer`) a GDAL file layer
+        of more features than this; a cluster run's client.
+    store : pathlib.Path, optional
+        Folder for the surveyed layers' store (:data:`STORE_FILE`, a layer per
+        kind); needed with ``survey_above``.
 
     Returns
     -------
@@ -343,9 +300,17 @@ def load_project(project: Project, kinds: list[str] | None = None) -> LoadedProj
     read = []
     for spec in specs:
         logger.info("reading %s from %s", spec.kind, spec.source)
-        read.append(_read_layer(spec))
+        if _too_large(spec, survey_above):
+            surveyed = survey_layer(spec, Path(store) / STORE_FILE)
+            read.append((surveyed, surveyed.frame))
+        else:
+            read.append(_read_layer(spec))
 
-    extents = {layer.kind.name: lonlat_bounds(f) for layer, f in read if len(f)}
+    extents = {
+        layer.kind.name: layer.parts.lonlat_bounds if layer.parts else lonlat_bounds(f)
+        for layer, f in read
+        if len(f) or (layer.parts and layer.features_read)
+    }
     refuse_misplaced(extents, {layer.kind.name: layer for layer, _ in read})
     if project.working_crs:
         crs = to_crs(project.working_crs)
@@ -358,11 +323,20 @@ def load_project(project: Project, kinds: list[str] | None = None) -> LoadedProj
     layers = {}
     for layer, frame in read:
         _into_working_crs(layer, frame, crs)
-        judged = judge_stored_area(layer.frame)
+        judged = None if layer.parts else judge_stored_area(layer.frame)
         if judged is not None:
             layer.stored_area_unit, layer.stored_area_off = judged
         layers[layer.kind.name] = layer
     return LoadedProject(project=project, crs=crs, layers=layers)
+
+
+def _too_large(spec: LayerSpec, survey_above: int | None) -> bool:
+    if survey_above is None or not surveyable(spec.path):
+        return False
+    layer = spec.layer
+    if layer is None:
+        layer = _usual_layer(spec, get_kind(spec.kind))
+    return feature_count(spec.path, layer) > survey_above
 
 
 def _into_working_crs(layer: LoadedLayer, frame: gpd.GeoDataFrame, crs: CRS) -> None:

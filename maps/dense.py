@@ -7,7 +7,7 @@ JavaScript heap), nor plain text (tens of megabytes of file). Instead:
 - every feature, at full resolution (rounded to the display step), goes
   into the chunk of the grid cell its extent's centre falls in: counts and
   quantised coordinates as LEB128 varints (coordinates as zigzag
-  differences from the previous vertex, x and y in separate runs, the
+  differences from the vertex predicting it, x and y in separate runs, the
   closing vertex of a ring left out), compressed with zlib and written as
   base85 text (:func:`to_text`); the page inflates a chunk with ``DecompressionStream("deflate")``
   only when a view at ``detail_from_zoom`` or closer needs it, draws it on
@@ -158,13 +158,35 @@ def cell_keys(frame: gpd.GeoDataFrame, cell_m: float) -> np.ndarray:
     return (x - x.min()) * (int(y.max() - y.min()) + 1) + (y - y.min())
 
 
+def ring_deltas(xy: np.ndarray, ring_start: np.ndarray, polygonal: bool) -> np.ndarray:
+    """What a chunk stores of each vertex: its difference from its prediction.
+
+    A vertex is predicted by the previous one of its ring; a ring's first
+    vertex by the previous ring's second (the end of its first side: the
+    next field of a row often begins there; the cell's first by 0); the fourth
+    corner of a polygon's ring of four vertices (its closing vertex left
+    out) by the parallelogram of the other three (``v0 + v2 - v1``: a field
+    is often near-rectangular). ``xy`` are integers, ``ring_start`` each
+    ring's first vertex and the end.
+    """
+    deltas = np.diff(xy, axis=0, prepend=np.zeros((1, 2), np.int64))
+    firsts = ring_start[:-1]
+    seconds = np.minimum(firsts + 1, ring_start[1:] - 1)
+    previous = np.concatenate([np.zeros((1, 2), np.int64), xy[seconds[:-1]]])
+    deltas[firsts] = xy[firsts] - previous
+    quad = firsts[np.diff(ring_start) == 4] if polygonal else np.zeros(0, np.int64)
+    deltas[quad + 3] = xy[quad + 3] - (xy[quad] + xy[quad + 2] - xy[quad + 1])
+    return deltas
+
+
 def pack_cells(
     geoms: np.ndarray,
     styles: np.ndarray,
     keys: np.ndarray,
     scale: int,
     numbers: np.ndarray | None = None,
-) -> tuple[str, list[list]]:
+    points: np.ndarray | None = None,
+) -> tuple[str, list[list], str | None]:
     """Features in deflated chunks, one per grid cell.
 
     Parameters
@@ -180,18 +202,31 @@ def pack_cells(
         Integers per degree the coordinates are rounded to.
     numbers : numpy.ndarray of int, optional
         Increasing feature numbers (default: 0, 1, 2 …).
+    points : numpy.ndarray of float, optional
+        A point of each feature (longitude, latitude; inside it): the
+        features' numbers and points go into one stream of their own, drawn
+        while a cell's features are below a pixel (its chunk not inflated),
+        and each feature's first vertex is stored as its difference from
+        its point.
 
     Returns
     -------
     family : str
         ``"polygon"`` or ``"line"``.
     cells : list of list
-        ``[west, south, east, north, count, chunk]`` per cell: the extent of
-        its features (degrees) and the chunk, base64 of the zlib stream of
-        the varints ``count``; per feature its number's difference from the
-        previous one's, its style, its parts; per part its rings; per ring
-        its vertices; then the zigzag differences of all x, then of all y
-        (integers of ``1 / scale`` degree; a cell's first vertex from 0).
+        ``[west, south, east, north, count, chunk, span]`` per cell: the
+        extent of its features (degrees), the chunk (zlib stream as
+        :func:`to_text`) of the varints ``count``; per feature its number's
+        difference from the previous one's (unless ``points``), its style,
+        its parts; per part its rings; per ring its vertices; then the
+        zigzag :func:`ring_deltas` of all x, then of all y (integers of
+        ``1 / scale`` degree); ``span`` the largest side of a feature's
+        extent (degrees).
+    points : str or None
+        With ``points``: the features in the cells' order, as zigzag
+        varints of the difference of each number from the previous one's,
+        then of each point's x, then y, from the previous point's (integers
+        of ``1 / scale`` degree), deflated.
     """
     types = shapely.get_type_id(geoms)
     polygonal = bool(np.isin(types, (3, 6)).any())
@@ -205,6 +240,9 @@ def pack_cells(
     ints = np.rint(coords * scale).astype(np.int64)
     ring_start = np.concatenate([[0], np.cumsum(vertices)])
     bounds = shapely.bounds(np.asarray(geoms, dtype=object)[order])
+    spans = np.maximum(bounds[:, 2] - bounds[:, 0], bounds[:, 3] - bounds[:, 1])
+    numbers = np.arange(len(order)) if numbers is None else np.asarray(numbers)
+    at = None if points is None else np.rint(np.asarray(points)[order] * scale).astype(np.int64)
 
     sorted_keys = keys[order]
     starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
@@ -214,20 +252,19 @@ def pack_cells(
         pa, pb = features[a], features[b]
         ra, rb = parts[pa], parts[pb]
         ca, cb = ring_start[ra], ring_start[rb]
-        mine = order[a:b]
-        xy = ints[ca:cb]
-        deltas = np.diff(xy, axis=0, prepend=np.zeros((1, 2), np.int64))
-        head = np.concatenate(
-            [
-                [b - a],
-                np.diff(mine if numbers is None else numbers[mine], prepend=0),
-                styles[mine],
-                np.diff(features[a : b + 1]),
-                np.diff(parts[pa : pb + 1]),
-                vertices[ra:rb],
-            ]
-        )
-        chunk = varints(head) + varints(zigzag(deltas[:, 0])) + varints(zigzag(deltas[:, 1]))
+        deltas = ring_deltas(ints[ca:cb], ring_start[ra : rb + 1] - ca, polygonal)
+        if at is not None:
+            first = ring_start[parts[features[a:b]]] - ca
+            deltas[first] = ints[ca + first] - at[a:b]
+        head = [
+            [b - a],
+            np.zeros(0, np.int64) if at is not None else np.diff(numbers[order[a:b]], prepend=0),
+            styles[order[a:b]],
+            np.diff(features[a : b + 1]),
+            np.diff(parts[pa : pb + 1]),
+            vertices[ra:rb],
+        ]
+        chunk = varints(np.concatenate(head)) + varints(zigzag(deltas[:, 0]))
         box = bounds[a:b]
         cells.append(
             [
@@ -236,10 +273,15 @@ def pack_cells(
                 round(float(box[:, 2].max()), 6),
                 round(float(box[:, 3].max()), 6),
                 int(b - a),
-                deflated(chunk),
+                deflated(chunk + varints(zigzag(deltas[:, 1]))),
+                round(float(spans[a:b].max()), 7),
             ]
         )
-    return ("polygon" if polygonal else "line"), cells
+    packed = None
+    if at is not None:
+        moves = np.diff(np.column_stack([numbers[order], at]), axis=0, prepend=0)
+        packed = deflated(varints(zigzag(moves.T.ravel())))
+    return ("polygon" if polygonal else "line"), cells, packed
 
 
 def overview_cell_m(frame: gpd.GeoDataFrame) -> float:

@@ -33,7 +33,7 @@ from geoplan.maps.display import (
 )
 from geoplan.maps.map_layers import DenseLayer
 from geoplan.maps.packing import pack_features
-from geoplan.maps.popups import TOOLTIP, layer_popup
+from geoplan.maps.popups import TOOLTIP
 from geoplan.maps.style import CLASS_STYLES, Style, kind_style
 
 #: Popup label of a dense feature's class.
@@ -41,6 +41,15 @@ CLASS_LABEL = "类别"
 
 #: Side of a conflict layer's grid cells, in multiples of ``dissolve_cell_m``.
 CONFLICT_CELLS = 4
+#: Size classes of a conflict layer's cells: spans below 1 m, 1–2 m … above 2**14 m.
+SIZE_CLASSES = 16
+
+
+def _size_class(frame: gpd.GeoDataFrame) -> np.ndarray:
+    """Each feature's size class: ⌈log2⌉ of the longer side of its extent (m), 0–15."""
+    bounds = shapely.bounds(frame.geometry.values)
+    span = np.maximum(bounds[:, 2] - bounds[:, 0], bounds[:, 3] - bounds[:, 1])
+    return np.clip(np.ceil(np.log2(np.maximum(span, 1.0))), 0, SIZE_CLASSES - 1).astype(np.int64)
 
 
 def class_column(kind: str) -> str | None:
@@ -65,10 +74,6 @@ def is_dense(frame: gpd.GeoDataFrame, options: DisplayOptions) -> bool:
         return False
     family = frame.geometry.geom_type.str.replace("Multi", "")
     return bool(family.isin(["Polygon", "LineString"]).all() and family.nunique() == 1)
-
-
-def _records(props: pd.DataFrame) -> list[dict]:
-    return [{k: v for k, v in r.items() if v != "" and v != 0} for r in props.to_dict("records")]
 
 
 def dense_layer(
@@ -109,15 +114,14 @@ def dense_layer(
     shown = to_display_crs(
         overview, options, detailed=np.zeros(len(overview), bool), latitude=latitude
     )
-    for field in ("name", "id"):
-        shown[field] = ""
-    props, fields = layer_popup(kind, shown)
     o_styles, o_index = class_styles(
         kind, shown[column] if column in shown else pd.Series("", index=shown.index)
     )
-    props["_s"] = o_index
+    # The overview is drawn on canvas tiles (identify-all tests the features
+    # themselves): it carries its styles, no popups.
     decimals = display_decimals(options, latitude, detailed=False)
-    overview_json = pack_features(shown.geometry.values, _records(props), decimals)
+    styled = [{"_s": int(i)} if i else {} for i in o_index]
+    overview_json = pack_features(shown.geometry.values, styled, decimals)
 
     # Simplified to half a pixel at detail_zoom, as the layers drawn as vectors are.
     # (a quadrilateral cannot lose a vertex: only longer outlines are simplified).
@@ -128,7 +132,7 @@ def dense_layer(
     drawn = display_geometries(frame.set_geometry(simple), options)
     keys = cell_keys(frame, options.dissolve_cell_m)
     scale = display_scale(options, latitude, detailed=False)
-    family, cells = pack_cells(drawn, index, keys, scale)
+    family, cells, _ = pack_cells(drawn, index, keys, scale)
     ids = frame["id"].astype(str) if "id" in frame else pd.Series("", index=frame.index)
     order = np.argsort(keys, kind="stable")
     cell_of = np.empty(len(frame), np.int64)
@@ -146,11 +150,7 @@ def dense_layer(
         "pane": pane,
         "overview": {
             "styles": [style.leaflet() for style in o_styles],
-            "title": TOOLTIP,
-            "fields": fields,
-            "tooltip": TOOLTIP,
             "pane": pane,
-            "canvas": True,
         },
     }
     content = {
@@ -197,15 +197,28 @@ def dense_conflicts(
         Popup fields in order (below the rule, the popup's title).
     """
     frame = table.iloc[rows]
-    scale = display_scale(options, latitude, detailed=True)
+    # At the dense layers' step (half a pixel at detail_zoom), not the vector
+    # conflicts' (conflict_zoom): tens of thousands of them, in a third fewer bytes.
+    scale = display_scale(options, latitude, detailed=False)
     drawn = display_geometries(frame, options)
-    # Every cell of a conflict layer is inflated at load (drawn from zoom 0):
-    # few large cells mean few decompressor streams and better compression.
-    keys = cell_keys(frame, options.dissolve_cell_m * CONFLICT_CELLS)
-    family, cells = pack_cells(drawn, np.zeros(len(rows), int), keys, scale, rows)
-    order = np.argsort(keys, kind="stable")
-    cell_of = np.zeros(len(table), np.int64)
-    cell_of[rows[order]] = np.cumsum(np.r_[True, keys[order][1:] != keys[order][:-1]]) - 1
+    points = gpd.GeoDataFrame(
+        geometry=shapely.point_on_surface(frame.geometry.values), crs=frame.crs
+    )
+    points = to_display_crs(points, options, latitude=latitude).geometry.values
+    # Conflicts are drawn from zoom 0: a cell's chunk is inflated only when one
+    # of its features is drawn as an outline (3 px with symbols, else 1 px), so
+    # the cells are also split by size (spans of 1, 2, 4 … m apart) and the
+    # smallest are drawn from their points until zoomed in.
+    keys = cell_keys(frame, options.dissolve_cell_m * CONFLICT_CELLS) * SIZE_CLASSES
+    keys += _size_class(frame)
+    family, cells, packed = pack_cells(
+        drawn,
+        np.zeros(len(rows), int),
+        keys,
+        scale,
+        rows,
+        np.column_stack([shapely.get_x(points), shapely.get_y(points)]),
+    )
     spec = {
         "styles": [style.leaflet()],
         "title": "规则",
@@ -220,7 +233,7 @@ def dense_conflicts(
         "t": family,
         "s": scale,
         "cells": cells,
-        "cellOf": deflated(varints(cell_of)),
+        "points": packed,
         "overview": None,
     }
     return DenseLayer(json.dumps(content, ensure_ascii=False, separators=(",", ":")), name=name)

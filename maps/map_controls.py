@@ -27,6 +27,7 @@ SCRIPTS = (
     "geoplan-findings.js",
     "geoplan-search.js",
     "geoplan-tools.js",
+    "geoplan-links.js",
 )
 
 

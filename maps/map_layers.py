@@ -206,8 +206,9 @@ class DenseLayer(MapLayer):
     Parameters
     ----------
     content_json : str
-        ``spec``, ``t``, ``s``, ``cells``, ``ids``, ``cellOf`` and
-        ``overview`` (:func:`maps.dense_layer.dense_layer`), as JSON.
+        ``spec``, ``t``, ``s``, ``cells``, ``ids``, ``cellOf`` (or
+        ``points``) and ``overview`` (:func:`maps.dense_layer.dense_layer`,
+        :func:`maps.dense_layer.dense_conflicts`), as JSON.
     name : str
     show : bool
     """

@@ -31,6 +31,7 @@ from geoplan.layers.region import region_bounds
 from geoplan.layers.vocabulary import SEVERITIES, SEVERITY_TITLES, kind_title
 from geoplan.maps.basemaps import NO_BASEMAP, Basemap
 from geoplan.maps.conflict_table import conflict_table
+from geoplan.maps.county_links import CountyLink, CountyMaps
 from geoplan.maps.dense_layer import (
     class_column,
     class_styles,
@@ -104,6 +105,9 @@ class MapOptions:
     display : DisplayOptions
     images : tuple of ImageLayer
         Raster overlays (hillshade, conflict density), drawn under the layers.
+    county_maps : tuple of CountyLink
+        A province's overview: its county maps, listed in a panel
+        (:mod:`maps.county_links`) with ``county_note`` on what it shows.
     """
 
     title: str
@@ -111,6 +115,8 @@ class MapOptions:
     basemap: Basemap = NO_BASEMAP
     display: DisplayOptions = field(default_factory=DisplayOptions)
     images: tuple[ImageLayer, ...] = ()
+    county_maps: tuple[CountyLink, ...] = ()
+    county_note: str = ""
 
 
 def _records(props: pd.DataFrame) -> list[dict]:
@@ -305,6 +311,8 @@ def plan_map(
     m.add_child(Tools(options.title, options.subtitle, gauss_kruger_zone(working), display.gcj02))
     if conflicts is not None:
         m.add_child(Findings(table, len(conflicts)))
+    if options.county_maps:
+        m.add_child(CountyMaps(options.county_maps, options.county_note))
     return m
 
 
@@ -317,10 +325,11 @@ def _add_conflicts(
     dense layer whose popups come from the table.
     """
     require_projected(conflicts.crs, "conflicts")
-    order, table = conflict_table(conflicts, display, latitude)
+    counts = conflicts["severity"].value_counts()
+    dense = frozenset(s for s in SEVERITIES if counts.get(s, 0) > display.dissolve_above)
+    order, table = conflict_table(conflicts, display, latitude, dense)
     decimals = display_decimals(display, latitude, detailed=True)
     severity = conflicts["severity"].to_numpy()[order]
-    dense = {s for s in SEVERITIES if (severity == s).sum() > display.dissolve_above}
     sparse = conflicts[~conflicts["severity"].isin(dense)]
     shown = to_display_crs(sparse, display, latitude=latitude)
     props, fields = conflict_popup(shown)

@@ -152,3 +152,18 @@ def click_at(browser: webdriver.Chrome, lat: float, lon: float, zoom: int) -> st
     time.sleep(0.3)
     popups = browser.find_elements("css selector", ".leaflet-popup-content")
     return popups[0].text if popups else ""
+
+
+def finding_entries(browser: webdriver.Chrome) -> list[str]:
+    """Open the findings panel; the ``data-conflict-id`` of its entries once built (up to 5 s)."""
+    browser.execute_script("document.querySelector('.geoplan-findings').open = true;")
+    entries = []
+    for _ in range(50):  # the list is built when the panel is first opened
+        entries = browser.execute_script(
+            "return [...document.querySelectorAll('.geoplan-findings [data-conflict-id]')]"
+            ".map(e => e.dataset.conflictId)"
+        )
+        if entries:
+            break
+        time.sleep(0.1)
+    return entries

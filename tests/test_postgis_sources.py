@@ -452,3 +452,44 @@ def test_a_bad_where_is_one_line_from_a_real_process(db, tmp_path):
     (line,) = done.stderr.strip().splitlines()
     assert line.startswith(f"geoplan: error: {db['url']} table bz.sq: cannot be read with where")
     assert 'column "kjlx" does not exist' in line and SECRET not in done.stderr
+
+
+def test_a_surveyed_table_takes_the_whole_loads_decisions_and_digest(password, tmp_path):
+    """A cluster run's client surveys a large table: same CRS, ids, fields and rows' digest."""
+    project = read_project(write_pg_project(tmp_path, password["url"]))
+    kinds = ["permanent_farmland", "zone_urban"]
+    whole = load_project(project, kinds)
+    surveyed = load_project(project, kinds, survey_above=1000, store=tmp_path)
+    farmland, reference = surveyed.layers["permanent_farmland"], whole.layers["permanent_farmland"]
+    assert farmland.parts is not None and len(farmland.frame) == 0
+    assert surveyed.layers["zone_urban"].parts is None  # under the threshold: loaded
+    assert farmland.sha256 == reference.sha256 and farmland.sha256
+    assert farmland.features_read == reference.features_read == 21204
+    assert farmland.repeated_ids == reference.repeated_ids
+    assert farmland.field_sources == reference.field_sources
+    assert farmland.source_crs == reference.source_crs
+    source = pyogrio.read_dataframe(GPKG, layer="YJJBNT")
+    np.testing.assert_allclose(farmland.parts.extent, source.total_bounds, rtol=0, atol=1e-6)
+
+
+@pytest.mark.slow
+def test_a_cluster_run_on_a_surveyed_table_gives_the_file_based_conflicts(
+    password, demo_out, tmp_path
+):
+    from distributed import LocalCluster
+
+    from geoplan.analysis.run import Cluster, check_project
+
+    project = write_pg_project(tmp_path, password["url"])
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+        dashboard_address="127.0.0.1:0",
+    ) as cluster:  # fmt: skip
+        result = check_project(
+            project, cluster=Cluster(scheduler=cluster.scheduler_address, survey_above=1000)
+        )
+    assert result.loaded.layers["permanent_farmland"].parts is not None
+    want = pyogrio.read_dataframe(demo_out / "conflicts.gpkg", layer="conflicts")
+    got = result.conflicts
+    assert list(got["conflict_id"]) == list(want["conflict_id"])
+    np.testing.assert_allclose(got["area_m2"], want["area_m2"], rtol=0, atol=1e-6)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import io
 import json
 import os
@@ -17,7 +18,7 @@ import pytest
 from docx import Document
 from test_map import _loads
 
-from geoplan.analysis.output_steps import Forked, ForkedStepError, can_fork
+from geoplan.analysis.output_steps import Forked, ForkedStepError, Step, can_fork, run_steps
 from geoplan.analysis.reports.format import chinese_datetime
 from geoplan.analysis.run import OUTPUT_FILES
 from geoplan.geo.errors import OutputError
@@ -186,3 +187,64 @@ def test_a_forked_step_returns_its_value_and_raises_its_error_in_the_parent(tmp_
     started = time.perf_counter()
     child.close()
     assert time.perf_counter() - started < 30
+
+
+def _maker(folder, started: list[str], name: str, value: object = None):
+    """A step that notes its start, writes its arguments into a file, returns its pid or value."""
+
+    def make(*args):
+        started.append(name)
+        (folder / name).write_text(repr(args), encoding="utf-8")
+        return os.getpid() if value is None else value
+
+    return make
+
+
+def test_steps_of_a_child_run_in_one_forked_process_after_what_they_need(tmp_path):
+    started: list[str] = []
+
+    def step(name, needs=(), value=None, child=None):
+        return Step(name, _maker(tmp_path, started, name, value), needs, child=child)
+
+    steps = [
+        step("model", value=7),
+        step("other"),  # starts only once every child is forked
+        step("density", value=3, child="map"),
+        step("map", ("density",), child="map"),
+        step("xlsx", ("model",), child="reports"),
+        step("docx", ("model", "xlsx")),
+    ]
+    said: list[str] = []
+    timings: dict[str, float] = {}
+    run_steps(steps, said.append, timings, 2)
+    # the children's steps ran in other processes: only the parent's starts are noted here
+    assert started == ["model", "other", "docx"]
+    assert (tmp_path / "map").read_text(encoding="utf-8") == "(3,)"
+    assert (tmp_path / "xlsx").read_text(encoding="utf-8") == "(7,)"
+    model, xlsx_pid = ast.literal_eval((tmp_path / "docx").read_text(encoding="utf-8"))
+    assert model == 7 and xlsx_pid != os.getpid()  # a child's value, sent back
+    assert set(timings) == {s.name for s in steps} and len(said) == len(steps)
+
+    def bad() -> None:
+        raise OutputError("map.html: disk full")
+
+    with pytest.raises(OutputError, match=r"^map\.html: disk full$"):
+        run_steps([Step("bad", bad, child="c")], said.append, {}, 2)
+
+
+def test_steps_of_a_child_run_on_the_threads_where_the_process_cannot_fork(tmp_path):
+    started: list[str] = []
+    steps = [
+        Step("x", _maker(tmp_path, started, "x"), child="c"),
+        Step("y", _maker(tmp_path, started, "y"), ("x",)),
+    ]
+    release = threading.Event()
+    other = threading.Thread(target=release.wait)
+    other.start()
+    try:
+        run_steps(steps, lambda line: None, {}, 2)
+    finally:
+        release.set()
+        other.join()
+    assert started == ["x", "y"]
+    assert (tmp_path / "y").read_text(encoding="utf-8") == f"({os.getpid()},)"

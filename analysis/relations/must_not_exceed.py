@@ -52,8 +52,13 @@ def threshold_zone(loaded: LoadedProject, rule: Rule, rasters: DerivedRasters | 
             f"项目没有栅格“{raster}”（[rasters.{raster}]）",
         )
     info = spec.info()
-    if len(frame):
-        bounds = tuple(frame.to_crs(info.crs).total_bounds)
+    surveyed = loaded.layers[rule.left.kind].parts is not None
+    if len(frame) or surveyed:  # a cluster run's surveyed layer: the zone over its extent
+        bounds = (
+            loaded.layers[rule.left.kind].extent_in(info.crs)
+            if surveyed
+            else tuple(frame.to_crs(info.crs).total_bounds)
+        )
         if rasters is not None:
             cells = above_threshold(rasters.get(info, measure), "elevation", threshold, bounds)
         else:

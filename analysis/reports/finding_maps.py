@@ -217,6 +217,16 @@ def _features(frame: gpd.GeoDataFrame | None, ids: set[str]) -> dict[str, list]:
     return found
 
 
+def issue_ids(issues: Sequence[Mapping[str, Any]]) -> dict[str, set[str]]:
+    """By layer kind, the ids of the features the issue groups name on either side."""
+    ids: dict[str, set[str]] = {}
+    for issue in issues:
+        for side in ("left", "right"):
+            if issue[f"{side}_kind"]:
+                ids.setdefault(issue[f"{side}_kind"], set()).add(str(issue[f"{side}_id"]))
+    return ids
+
+
 def finding_maps(
     frames: Mapping[str, gpd.GeoDataFrame],
     conflicts: gpd.GeoDataFrame,
@@ -249,12 +259,9 @@ def finding_maps(
     wanted = {c for issue in chosen for c in issue["conflict_ids"]}
     pieces = conflicts[conflicts["conflict_id"].isin(wanted)]
     by_conflict = dict(zip(pieces["conflict_id"], pieces.geometry.values, strict=True))
-    ids: dict[str, set[str]] = {}
-    for issue in chosen:
-        for side in ("left", "right"):
-            if issue[f"{side}_kind"]:
-                ids.setdefault(issue[f"{side}_kind"], set()).add(str(issue[f"{side}_id"]))
-    features = {kind: _features(frames.get(kind), wanted_ids) for kind, wanted_ids in ids.items()}
+    features = {
+        kind: _features(frames.get(kind), wanted) for kind, wanted in issue_ids(chosen).items()
+    }
     painter = _Painter()
     towns = frames.get("townships")
     townships = _Townships(towns) if towns is not None and len(towns) else None

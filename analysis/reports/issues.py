@@ -68,11 +68,12 @@ def _per_group(codes: np.ndarray, values: np.ndarray, groups: int, distinct: boo
     else:
         frame = frame.sort_values("g", kind="stable")
     out: list[list] = [[] for _ in range(groups)]
-    g, v = frame["g"].to_numpy(), frame["v"].to_numpy(dtype=object)
-    bounds = np.flatnonzero(np.diff(g)) + 1
-    for start, stop in zip(np.r_[0, bounds], np.r_[bounds, g.size], strict=True):
+    g = frame["g"].to_numpy()
+    texts = [str(v) for v in frame["v"].tolist()]
+    bounds = (np.flatnonzero(np.diff(g)) + 1).tolist()
+    for start, stop in zip([0, *bounds], [*bounds, g.size], strict=True):
         if stop > start:
-            out[g[start]] = [str(x) for x in v[start:stop]]
+            out[g[start]] = texts[start:stop]
     return out
 
 
@@ -146,7 +147,7 @@ def issues(
     out.insert(0, "number", np.arange(1, n + 1))
     # column by column: DataFrame.to_dict boxes each cell on its own
     keys = [k for k in out.columns if k != "rank"]
-    values = [out[k].to_numpy(dtype=object) for k in keys]
+    values = [out[k].to_numpy(dtype=object).tolist() for k in keys]
     return [dict(zip(keys, row, strict=True)) for row in zip(*values, strict=True)]
 
 

@@ -13,6 +13,8 @@ SCHEMA_PATH = Path(__file__).parent.parent / "schemas" / "report.schema.json"
 #: tens of thousands of findings and conflict rows, and indented key by key
 #: they made the file twice as large and five times as slow to write.
 ROW_ARRAYS = ("issues", "conflicts")
+# One encoder for every row: json.dumps would build one per call.
+_ROW_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
 def _dumps(value: Any, indent: int | None) -> str:
@@ -31,7 +33,7 @@ def report_json(report: Mapping[str, Any]) -> str:
     parts = []
     for key, value in report.items():
         if key in ROW_ARRAYS and value:
-            text = "[\n" + ",\n".join("    " + _dumps(row, None) for row in value) + "\n  ]"
+            text = "[\n    " + ",\n    ".join(map(_ROW_ENCODER.encode, value)) + "\n  ]"
         else:  # a JSON string holds no raw line break: every one is indentation
             text = _dumps(value, 2).replace("\n", "\n  ")
         parts.append(f"  {_dumps(key, None)}: {text}")

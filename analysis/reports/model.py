@@ -214,7 +214,7 @@ def conflict_records(conflicts: gpd.GeoDataFrame) -> list[dict[str, Any]]:
     table = pd.DataFrame(conflicts.drop(columns="geometry"))[list(CONFLICT_COLUMNS)]
     table = table.round({"area_m2": 2, "area_mu": 2, "area_ha": 4, "distance_m": 2})
     # column by column: DataFrame.to_dict boxes each of ~1.4 million cells of a city
-    values = [table[c].to_numpy(dtype=object, na_value=None) for c in CONFLICT_COLUMNS]
+    values = [table[c].to_numpy(dtype=object, na_value=None).tolist() for c in CONFLICT_COLUMNS]
     return [dict(zip(CONFLICT_COLUMNS, row, strict=True)) for row in zip(*values, strict=True)]
 
 

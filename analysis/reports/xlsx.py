@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping
+from operator import itemgetter
 from typing import Any
 
 from openpyxl import Workbook
@@ -110,7 +111,7 @@ def _write_table(sheet: WriteOnlyWorksheet, rows: SheetRows, styles: _Styles, ta
     formats = [_COLUMN_FORMATS.get(c.key, EXCEL_FORMATS.get(c.kind, "General")) for c in columns]
     normal = [styles.body(f, False) for f in formats]
     failed = [styles.body(f, True) for f in formats]
-    values = [[row[c.key] for row in table.rows] for c in columns]
+    values = [list(map(itemgetter(c.key), table.rows)) for c in columns]
     for j, column in enumerate(columns):
         if column.kind == "pct":
             values[j] = [None if v is None else float(v) for v in values[j]]
@@ -195,18 +196,21 @@ def issue_table(report: Mapping[str, Any]) -> Table:
 
     Citation and remedy are the rule's (``summary.by_rule``, by rule id).
     """
-    rules = {r["rule_id"]: r for r in report["summary"]["by_rule"]}
+    rules = report["summary"]["by_rule"]
+    citation = {r["rule_id"]: r["citation"]["text"] for r in rules}
+    remedy = {r["rule_id"]: (r["remedy"] or {}).get("text", "") for r in rules}
+    copied = ("number", "issue_id", "severity_title", "rule_title", "centre_lon", "centre_lat")
+    copied += ("centre_x", "centre_y", "conflicts", "land_area_mu", "land_area_ha")
+    pick = itemgetter(*copied)
     rows = [
         {
-            **{k: i[k] for k in ("number", "issue_id", "severity_title", "rule_title")},
-            **{k: i[k] for k in ("centre_lon", "centre_lat", "centre_x", "centre_y")},
-            **{k: i[k] for k in ("conflicts", "land_area_mu", "land_area_ha")},
-            "citation": rules[i["rule_id"]]["citation"]["text"],
+            **dict(zip(copied, pick(i), strict=True)),
+            "citation": citation[i["rule_id"]],
             "counties": "、".join(i["counties"]),
             "townships": "、".join(i["townships"]),
             "left": _side(i, "left"),
             "right": _side(i, "right"),
-            "remedy": (rules[i["rule_id"]]["remedy"] or {}).get("text", ""),
+            "remedy": remedy[i["rule_id"]],
         }
         for i in report.get("issues", [])
     ]

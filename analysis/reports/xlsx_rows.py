@@ -90,28 +90,40 @@ def _body(value: Any, style: int) -> str:
     raise TypeError(f"a report.xlsx cell cannot hold {type(value).__name__} {value!r}")
 
 
-def _column(values: list[Any], styles: Sequence[int]) -> list[str]:
+def _column(values: list[Any], styles: Sequence[int]) -> pa.Array:
     """:func:`_body` of each cell of a column: a column of one type and style at once.
 
     Text is escaped as one text (:func:`_texts`), numbers are converted by
-    ``map``; a column of mixed types or styles goes cell by cell.
+    ``map``, and the elements are put around them by Arrow; a column of
+    mixed types or styles goes cell by cell.
     """
     kinds = set(map(type, values))
     if len(kinds) != 1 or len(set(styles)) != 1:
-        return [_body(v, s) for v, s in zip(values, styles, strict=True)]
+        return pa.array([_body(v, s) for v, s in zip(values, styles, strict=True)], pa.string())
     style = styles[0]
     if kinds == {str}:
-        empty, end = _body("", style), "</t></is></c>"
+        texts = pa.array(_texts(values), pa.string())
         start = f'" s="{style}" t="inlineStr"><is><t xml:space="preserve">'
-        texts = _texts(values)
-        return [start + t + end if v else empty for v, t in zip(values, texts, strict=True)]
+        cells = pc.binary_join_element_wise(start, texts, "</t></is></c>", "")
+        return pc.if_else(pc.equal(texts, ""), _body("", style), cells)
     if kinds == {int}:
-        start, end = f'" s="{style}"><v>', "</v></c>"
-        return [start + v + end for v in map(str, values)]
-    if kinds == {float} and math.isfinite(sum(values)):
-        start, end = f'" s="{style}"><v>', "</v></c>"
-        return [start + v + end for v in map(repr, values)]
-    return [_body(v, style) for v in values]
+        numbers = map(str, values)
+    elif kinds == {float} and math.isfinite(sum(values)):
+        numbers = map(repr, values)
+    else:
+        return pa.array([_body(v, style) for v in values], pa.string())
+    return pc.binary_join_element_wise(
+        f'" s="{style}"><v>', pa.array(list(numbers), pa.string()), "</v></c>", ""
+    )
+
+
+def _utf8(array: pa.StringArray) -> bytes:
+    """The values of a string array without nulls, one after the other, as UTF-8."""
+    if array.null_count:
+        raise ValueError("a row of report.xlsx came out empty")
+    _, offsets, data = array.buffers()
+    offsets = np.frombuffer(offsets, dtype=np.int32)[array.offset : array.offset + len(array) + 1]
+    return data[int(offsets[0]) : int(offsets[-1])].to_pybytes()
 
 
 class SheetRows:
@@ -176,11 +188,10 @@ class SheetRows:
         numbers = pa.array(np.arange(self.count + 1, self.count + size + 1)).cast(pa.string())
         parts: list[Any] = ['<row r="', numbers, '">']
         for letter, values, column_styles in zip(self._letters, columns, styles, strict=False):
-            body = _column(list(values), column_styles)
-            parts += [f'<c r="{letter}', numbers, pa.array(body, type=pa.string())]
+            parts += [f'<c r="{letter}', numbers, _column(list(values), column_styles)]
         parts.append("</row>")
         self._flush()
-        self._chunks.append("".join(pc.binary_join_element_wise(*parts, "").to_pylist()).encode())
+        self._chunks.append(_utf8(pc.binary_join_element_wise(*parts, "")))
         self.count += size
 
     def skip(self) -> None:

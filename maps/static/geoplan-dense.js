@@ -1,19 +1,41 @@
 /* Dense layers (maps/dense.py): a generalized overview below detailZoom and,
    from there on, every feature at full resolution, drawn on canvas tiles
    from typed arrays. A cell's chunk is inflated (DecompressionStream) only
-   when a tile, a click or a search needs it; hit-testing runs on the
-   decoded arrays, never on DOM objects. Ids are inflated when first used. */
+   when a tile, a click or a search needs it — a tile only when one of the
+   cell's features spans a pixel: a layer with points (the conflicts) draws
+   the others from its points; hit-testing runs on the decoded arrays, never
+   on DOM objects. Ids are inflated when first used. */
 (function (geoplan) {
   "use strict";
 
   var TILE = 256;
+  // With symbols (radius 4 px), a feature's outline is drawn from this size on:
+  // a smaller one lies under its symbol, drawn from its point.
+  var OUTLINE_PX = 3;
 
   var bytes = geoplan.bytes;
 
-  /* Inflate deflated data (base85 text) to an ArrayBuffer (the browser's decompressor). */
+  /* Inflate deflated data (base85 text) to an ArrayBuffer (the browser's
+     decompressor, written and read directly: a Blob's or a Response's stream
+     takes several times as long). */
   function inflate(text) {
-    var stream = new Blob([bytes(text)]).stream().pipeThrough(new DecompressionStream("deflate"));
-    return new Response(stream).arrayBuffer();
+    var stream = new DecompressionStream("deflate"), writer = stream.writable.getWriter();
+    var reader = stream.readable.getReader(), parts = [], size = 0;
+    writer.write(bytes(text));
+    writer.close();
+    function read() {
+      return reader.read().then(function (got) {
+        if (!got.done) {
+          parts.push(got.value);
+          size += got.value.length;
+          return read();
+        }
+        var out = new Uint8Array(size), at = 0;
+        parts.forEach(function (part) { out.set(part, at); at += part.length; });
+        return out.buffer;
+      });
+    }
+    return read();
   }
   geoplan.inflate = inflate;
 
@@ -45,17 +67,50 @@
     return (0.5 - Math.log((1 + s) / (1 - s)) / (4 * Math.PI)) * TILE;
   }
 
+  function zigzag(u) { return u % 2 ? -(u + 1) / 2 : u / 2; }
+
+  /* One axis of a chunk's vertices, each from its prediction (maps/dense.py
+     ring_deltas): the previous vertex of its ring; a ring's first, the
+     previous ring's second or (origin) its feature's point; a polygon's
+     fourth corner of four, the parallelogram of the other three. */
+  function axis(r, parts, rings, verts, n, origin, polygon) {
+    var out = new Int32Array(verts[verts.length - 1]), previous = 0;
+    for (var k = 0; k < n; k++) {
+      for (var p = parts[k]; p < parts[k + 1]; p++) {
+        for (var q = rings[p]; q < rings[p + 1]; q++) {
+          var a = verts[q], b = verts[q + 1], quad = polygon && b - a === 4;
+          out[a] = (origin && q === rings[parts[k]] ? origin[k] : previous) + zigzag(r.next());
+          for (var v = a + 1; v < b; v++) {
+            out[v] = (quad && v === a + 3 ? out[a] + out[a + 2] - out[a + 1] : out[v - 1]) +
+              zigzag(r.next());
+          }
+          previous = out[Math.min(a + 1, b - 1)];
+        }
+      }
+    }
+    return out;
+  }
+
   /* A chunk as arrays: number (feature numbers), style, parts/rings/verts
      (offsets), x, y (integers of 1/scale degree), mx, my (Web Mercator px at
      zoom 0, filled per feature by project()), box (west, south, east, north
-     integers per feature) and mbox (its Web Mercator px). */
-  function decode(buffer, scale) {
-    var r = new Reader(buffer), n = r.next(), number = new Int32Array(n), sum = 0, k;
-    for (k = 0; k < n; k++) { sum += r.next(); number[k] = sum; }
+     integers per feature) and mbox (its Web Mercator px). pts: the layer's
+     points (numbers and first vertices come from them), start: the cell's
+     first feature in them. */
+  function decode(buffer, scale, polygon, pts, start) {
+    var r = new Reader(buffer), n = r.next(), number, k;
+    if (pts) {
+      number = pts.number.subarray(start, start + n);
+    } else {
+      number = new Int32Array(n);
+      for (var sum = 0, j = 0; j < n; j++) { sum += r.next(); number[j] = sum; }
+    }
     var style = new Uint8Array(n);
     for (k = 0; k < n; k++) style[k] = r.next();
     var parts = r.offsets(n), rings = r.offsets(parts[n]), verts = r.offsets(rings[parts[n]]);
-    var count = verts[verts.length - 1], x = r.signed(count), y = r.signed(count);
+    var count = verts[verts.length - 1];
+    var x = axis(r, parts, rings, verts, n, pts && pts.x.subarray(start, start + n), polygon);
+    var y = axis(r, parts, rings, verts, n, pts && pts.y.subarray(start, start + n), polygon);
     var box = new Int32Array(4 * n), mbox = new Float64Array(4 * n);
     for (k = 0; k < n; k++) {
       var a = verts[rings[parts[k]]], b = verts[rings[parts[k + 1]]];
@@ -95,16 +150,39 @@
     return out;
   }
 
-  /* The state of one dense layer: its cells, decoded on demand. */
+  /* The state of one dense layer: its cells, decoded on demand, and its
+     points (number, x, y; mx, my in Web Mercator px at zoom 0; at[number]
+     its place), inflated at once. */
   function Dense(content) {
-    var self = this;
+    var self = this, start = 0;
     this.spec = content.spec;
     this.polygon = content.t === "polygon";
     this.scale = content.s;
     this.cells = content.cells.map(function (c) {
-      return { w: c[0], s: c[1], e: c[2], n: c[3], count: c[4], chunk: c[5], data: null,
-        pending: null, x0: mercX(c[0]), x1: mercX(c[2]), y0: mercY(c[3]), y1: mercY(c[1]) };
+      var cos = Math.cos((c[1] + c[3]) / 360 * Math.PI);
+      var cell = { w: c[0], s: c[1], e: c[2], n: c[3], count: c[4], chunk: c[5], data: null,
+        pending: null, x0: mercX(c[0]), x1: mercX(c[2]), y0: mercY(c[3]), y1: mercY(c[1]),
+        start: start, spanPx: c[6] / 360 * TILE / cos };
+      start += c[4];
+      return cell;
     });
+    this.pts = null;
+    this.pointsReady = !content.points ? Promise.resolve(null) :
+      inflate(content.points).then(function (buffer) {
+        var r = new Reader(buffer), scale = self.scale, pts = { number: r.signed(start),
+          x: r.signed(start), y: r.signed(start), mx: new Float64Array(start),
+          my: new Float64Array(start) };
+        var last = 0, k;
+        for (k = 0; k < start; k++) last = Math.max(last, pts.number[k]);
+        pts.at = new Int32Array(last + 1); // numbers are rows of a table holding other layers' too
+        for (k = 0; k < start; k++) {
+          pts.mx[k] = mercX(pts.x[k] / scale);
+          pts.my[k] = mercY(pts.y[k] / scale);
+          pts.at[pts.number[k]] = k;
+        }
+        self.pts = pts;
+        return pts;
+      });
     this.idsChunk = content.ids;
     this.cellOfChunk = content.cellOf;
     this.ids = null;
@@ -114,25 +192,39 @@
   }
 
   Dense.prototype.cell = function (i) {
-    var cell = this.cells[i], scale = this.scale;
+    var cell = this.cells[i], self = this;
     if (!cell.pending) {
-      cell.pending = inflate(cell.chunk).then(function (buffer) {
-        cell.data = decode(buffer, scale);
+      cell.pending = Promise.all([inflate(cell.chunk), this.pointsReady]).then(function (got) {
+        cell.data = decode(got[0], self.scale, self.polygon, got[1], cell.start);
         return cell;
       });
     }
     return cell.pending;
   };
 
+  /* Whether a tile at zoom scale z needs cell i's chunk: a layer with points
+     draws a cell whose every feature is below a pixel from them. */
+  Dense.prototype.needs = function (i, z) {
+    return !this.pts || this.cells[i].spanPx * z >= (this.spec.symbols ? OUTLINE_PX : 1);
+  };
+
+  /* The point of feature `number` as [lat, lon] (a layer with points, once read). */
+  Dense.prototype.point = function (number) {
+    var k = this.pts.at[number];
+    return [this.pts.y[k] / this.scale, this.pts.x[k] / this.scale];
+  };
+
   /* Ids in feature order and the cell of each feature, inflated once. */
   Dense.prototype.index = function () {
-    if (!this.ids && this.spec.findings) {
-      this.ids = Promise.all([geoplan.findingsReady, inflate(this.cellOfChunk)])
-        .then(function (got) {
-          var r = new Reader(got[1]), cellOf = new Int32Array(geoplan.findingIds.length);
-          for (var k = 0; k < cellOf.length; k++) cellOf[k] = r.next();
-          return { ids: geoplan.findingIds, cellOf: cellOf };
+    if (!this.ids && this.spec.findings) { // numbers are rows of the findings; cells from the points
+      var cells = this.cells;
+      this.ids = Promise.all([geoplan.findingsReady, this.pointsReady]).then(function (got) {
+        var pts = got[1], cellOf = new Int32Array(geoplan.findingIds.length);
+        cells.forEach(function (c, i) {
+          for (var k = c.start; k < c.start + c.count; k++) cellOf[pts.number[k]] = i;
         });
+        return { ids: geoplan.findingIds, cellOf: cellOf };
+      });
     }
     if (!this.ids) {
       var packed = this.idsChunk;
@@ -170,7 +262,8 @@
     }
   }
 
-  /* Draw the features of the decoded cells on a tile canvas, one path per style. */
+  /* Draw the features of the cells on a tile canvas, one path per style (cells
+     not decoded from their points). */
   Dense.prototype.draw = function (canvas, coords, cells) {
     var ctx = canvas.getContext("2d"), z = Math.pow(2, coords.z), spec = this.spec;
     var ox = coords.x * TILE / z, oy = coords.y * TILE / z, pad = 4 / z;
@@ -181,14 +274,26 @@
       ctx.beginPath();
       var any = false;
       cells.forEach(function (cell) {
-        var d = cell.data;
+        var d = cell.data, pts = self.pts;
+        if (!d) { // every feature below a pixel, drawn from its point (its style is 0)
+          if (spec.symbols || s !== 0) return;
+          for (var i = cell.start; i < cell.start + cell.count; i++) {
+            var qx = Math.floor((pts.mx[i] - ox) * z), qy = Math.floor((pts.my[i] - oy) * z);
+            if (qx < 0 || qy < 0 || qx >= TILE || qy >= TILE || seen[qy * TILE + qx]) continue;
+            seen[qy * TILE + qx] = 1;
+            ctx.rect(qx, qy, 1, 1);
+            any = true;
+          }
+          return;
+        }
         for (var k = 0; k < d.n; k++) {
           if (d.style[k] !== s) continue;
           var m = d.mbox;
           if (m[4 * k + 2] < x0 || m[4 * k] > x1 || m[4 * k + 3] < y0 || m[4 * k + 1] > y1) continue;
-          if (Math.max(m[4 * k + 2] - m[4 * k], m[4 * k + 3] - m[4 * k + 1]) * z < 1) {
+          var size = Math.max(m[4 * k + 2] - m[4 * k], m[4 * k + 3] - m[4 * k + 1]) * z;
+          if (spec.symbols && size < OUTLINE_PX) continue; // its symbol covers it
+          if (size < 1) {
             // below a pixel: that pixel, once (cheaper to draw, and what it would look like)
-            if (spec.symbols) continue;
             var px = Math.floor((m[4 * k] - ox) * z), py = Math.floor((m[4 * k + 1] - oy) * z);
             if (px < 0 || py < 0 || px >= TILE || py >= TILE || seen[py * TILE + px]) continue;
             seen[py * TILE + px] = 1;
@@ -199,35 +304,36 @@
           any = true;
         }
       });
-      if (!any) return;
-      if (self.polygon && style.fill !== false) {
-        ctx.globalAlpha = style.fillOpacity === undefined ? 0.2 : style.fillOpacity;
-        ctx.fillStyle = style.fillColor || style.color;
-        ctx.fill("evenodd");
-      }
-      ctx.globalAlpha = style.opacity === undefined ? 1 : style.opacity;
-      ctx.strokeStyle = style.color;
-      ctx.lineWidth = style.weight === undefined ? 1 : style.weight;
-      ctx.setLineDash(style.dashArray ? String(style.dashArray).split(/[ ,]+/).map(Number) : []);
-      ctx.stroke();
+      if (any) paint(ctx, style, self.polygon);
       if (spec.symbols) self.symbols(ctx, cells, s, ox, oy, z, style);
     });
   };
 
   var MIN_PX = 8; // a feature smaller than this on screen gets a symbol (spec.symbols)
 
-  /* A dot on each feature of style s smaller than MIN_PX, so it shows at every zoom. */
+  /* A dot on each feature of style s smaller than MIN_PX, so it shows at every
+     zoom: on its point (a cell not decoded: all below a pixel), else on its box's centre. */
   Dense.prototype.symbols = function (ctx, cells, s, ox, oy, z, style) {
     var grid = TILE / 4, taken = new Uint8Array(grid * grid); // one symbol per 4 px square
+    var pts = this.pts;
     ctx.setLineDash([]);
     ctx.beginPath();
     cells.forEach(function (cell) {
-      var d = cell.data, m = d.mbox;
-      for (var k = 0; k < d.n; k++) {
-        if (d.style[k] !== s) continue;
-        var w = (m[4 * k + 2] - m[4 * k]) * z, h = (m[4 * k + 3] - m[4 * k + 1]) * z;
-        if (Math.max(w, h) >= MIN_PX) continue;
-        var cx = ((m[4 * k] + m[4 * k + 2]) / 2 - ox) * z, cy = ((m[4 * k + 1] + m[4 * k + 3]) / 2 - oy) * z;
+      var d = cell.data, m = d && d.mbox, n = d ? d.n : s === 0 ? cell.count : 0;
+      for (var k = 0; k < n; k++) {
+        var cx, cy;
+        if (d) {
+          if (d.style[k] !== s) continue;
+          var w = (m[4 * k + 2] - m[4 * k]) * z, h = (m[4 * k + 3] - m[4 * k + 1]) * z;
+          if (Math.max(w, h) >= MIN_PX) continue;
+        }
+        if (pts) {
+          cx = (pts.mx[cell.start + k] - ox) * z;
+          cy = (pts.my[cell.start + k] - oy) * z;
+        } else {
+          cx = ((m[4 * k] + m[4 * k + 2]) / 2 - ox) * z;
+          cy = ((m[4 * k + 1] + m[4 * k + 3]) / 2 - oy) * z;
+        }
         if (cx < -6 || cy < -6 || cx > TILE + 6 || cy > TILE + 6) continue;
         var g = Math.min(grid - 1, Math.max(0, Math.floor(cy / 4))) * grid +
           Math.min(grid - 1, Math.max(0, Math.floor(cx / 4)));
@@ -349,7 +455,7 @@
     });
   };
 
-  var DetailTiles = L.GridLayer.extend({
+  var CanvasTiles = L.GridLayer.extend({
     // Tiles appear at once: a fade repaints the whole map for a dozen frames per tile.
     _tileReady: function (coords, err, tile) {
       var fade = this._map._fadeAnimated;
@@ -359,28 +465,107 @@
       } finally {
         this._map._fadeAnimated = fade;
       }
-    },
+    }
+  });
+
+  /* Packed polygons (maps/packing.py) as arrays for canvas tiles: mx, my (Web
+     Mercator px at zoom 0) per vertex, rings (vertex offsets) and first
+     (ring offsets) per feature, style (its _s) and mbox per feature. */
+  function packedPolygons(packed) {
+    var xy = geoplan.varints(packed.xy), n = xy.length / 2, o = packed.o;
+    var mx = new Float64Array(n), my = new Float64Array(n), x = 0, y = 0, k;
+    for (k = 0; k < n; k++) {
+      x += xy[2 * k];
+      y += xy[2 * k + 1];
+      mx[k] = mercX(x / packed.s);
+      my[k] = mercY(y / packed.s);
+    }
+    var count = packed.p.length, first = new Int32Array(count + 1);
+    if (!count) return { n: 0 };
+    for (k = 0; k <= count; k++) first[k] = o.length > 2 ? o[1][o[2][k]] : o[1][k];
+    var style = new Uint8Array(count), mbox = new Float64Array(4 * count);
+    for (k = 0; k < count; k++) {
+      style[k] = packed.p[k]._s || 0;
+      var w = Infinity, nn = Infinity, e = -Infinity, s = -Infinity;
+      for (var v = o[0][first[k]]; v < o[0][first[k + 1]]; v++) {
+        w = Math.min(w, mx[v]); e = Math.max(e, mx[v]); nn = Math.min(nn, my[v]); s = Math.max(s, my[v]);
+      }
+      mbox[4 * k] = w; mbox[4 * k + 1] = nn; mbox[4 * k + 2] = e; mbox[4 * k + 3] = s;
+    }
+    return { n: count, mx: mx, my: my, rings: o[0], first: first, style: style, mbox: mbox };
+  }
+
+  /* The generalized overview on canvas tiles, drawn from its arrays (no
+     Leaflet path per polygon); options.arrays (packedPolygons), options.styles. */
+  var OverviewTiles = CanvasTiles.extend({
+    createTile: function (coords) {
+      var canvas = L.DomUtil.create("canvas", "leaflet-tile"), a = this.options.arrays;
+      canvas.width = TILE;
+      canvas.height = TILE;
+      var ctx = canvas.getContext("2d"), z = Math.pow(2, coords.z), m = a.mbox;
+      var ox = coords.x * TILE / z, oy = coords.y * TILE / z, pad = 4 / z;
+      this.options.styles.forEach(function (style, s) {
+        ctx.beginPath();
+        var any = false;
+        for (var k = 0; k < a.n; k++) {
+          if (a.style[k] !== s || m[4 * k + 2] < ox - pad || m[4 * k] > ox + TILE / z + pad ||
+              m[4 * k + 3] < oy - pad || m[4 * k + 1] > oy + TILE / z + pad) continue;
+          for (var r = a.first[k]; r < a.first[k + 1]; r++) {
+            ctx.moveTo((a.mx[a.rings[r]] - ox) * z, (a.my[a.rings[r]] - oy) * z);
+            for (var v = a.rings[r] + 1; v < a.rings[r + 1]; v++) {
+              ctx.lineTo((a.mx[v] - ox) * z, (a.my[v] - oy) * z);
+            }
+            ctx.closePath();
+          }
+          any = true;
+        }
+        if (any) paint(ctx, style, true);
+      });
+      return canvas;
+    }
+  });
+
+  /* Fill (polygons) and stroke the current path in a Leaflet path style. */
+  function paint(ctx, style, polygon) {
+    if (polygon && style.fill !== false) {
+      ctx.globalAlpha = style.fillOpacity === undefined ? 0.2 : style.fillOpacity;
+      ctx.fillStyle = style.fillColor || style.color;
+      ctx.fill("evenodd");
+    }
+    ctx.globalAlpha = style.opacity === undefined ? 1 : style.opacity;
+    ctx.strokeStyle = style.color;
+    ctx.lineWidth = style.weight === undefined ? 1 : style.weight;
+    ctx.setLineDash(style.dashArray ? String(style.dashArray).split(/[ ,]+/).map(Number) : []);
+    ctx.stroke();
+  }
+
+  var DetailTiles = CanvasTiles.extend({
     createTile: function (coords, done) {
       var canvas = L.DomUtil.create("canvas", "leaflet-tile"), dense = this.options.dense;
       canvas.width = TILE;
       canvas.height = TILE;
       var z = Math.pow(2, coords.z), x0 = coords.x * TILE / z, y0 = coords.y * TILE / z;
       var wanted = dense.cellsIn(x0, y0, x0 + TILE / z, y0 + TILE / z);
-      Promise.all(wanted.map(function (i) { return dense.cell(i); })).then(function (cells) {
-        dense.draw(canvas, coords, cells);
+      dense.pointsReady.then(function () {
+        return Promise.all(wanted.filter(function (i) { return dense.needs(i, z); })
+          .map(function (i) { return dense.cell(i); }));
+      }).then(function () {
+        dense.draw(canvas, coords, wanted.map(function (i) { return dense.cells[i]; }));
         done(null, canvas);
       }, function (error) { done(error, canvas); });
       return canvas;
     }
   });
 
-  /* A dense layer: content = {spec, t, s, cells, ids, cellOf, overview (packed)}.
-     The overview (geoplan.layer) is on the map below spec.detailZoom, the
-     detail tiles from there on. */
+  /* A dense layer: content = {spec, t, s, cells, ids and cellOf or points,
+     overview (packed polygons)}. The overview tiles are on the map below
+     spec.detailZoom, the detail tiles from there on. */
   geoplan.dense = function (content) {
     var spec = content.spec, dense = new Dense(content);
-    var overview = content.overview ? geoplan.layer({ features: content.overview, spec: spec.overview })
-      : L.layerGroup();
+    var overview = !content.overview ? L.layerGroup() : new OverviewTiles({
+      arrays: packedPolygons(content.overview), styles: spec.overview.styles,
+      pane: spec.overview.pane, maxZoom: 22, tileSize: TILE, updateWhenZooming: false,
+      keepBuffer: 1 });
     // minZoom would limit the map's zoom: the tiles leave the group instead.
     var tiles = new DetailTiles({ dense: dense, pane: spec.pane, maxZoom: 22, tileSize: TILE,
       updateWhenZooming: false, keepBuffer: 1 });

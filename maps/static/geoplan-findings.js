@@ -31,15 +31,45 @@
     };
   }
 
-  /* The conflicts' table (maps/conflict_table.py) as findings rows [id,
-     severity, rule, county, township, area_m2, lat, lon, number] and popup fields. */
-  function readTable(table) {
-    function column(c) {
-      return Array.isArray(c) ? function (i) { return c[i]; } : function (i) { return c.v[c.i[i]]; };
+  /* A column of the table: texts, {v: texts, i: index per row}, {v, of: key
+     column, m: index per value of the key}, {p: templates [before, width,
+     after], t: template per row, d: running differences of the numbers} or
+     {hex: length, b: the bytes the hex texts spell, base85}. */
+  function column(c, table) {
+    if (Array.isArray(c)) return function (i) { return c[i]; };
+    if (c.of) {
+      var key = table.columns[c.of].i;
+      return function (i) { return c.v[c.m[key[i]]]; };
     }
+    if (c.p) { // maps.conflict_table._numbered
+      var n = new Float64Array(c.d.length), sum = 0;
+      for (var k = 0; k < c.d.length; k++) n[k] = sum += c.d[k];
+      return function (i) {
+        var p = c.p[c.t[i]], digits = String(n[i]);
+        if (p[1] < 0) return p[0];
+        while (digits.length < p[1]) digits = "0" + digits;
+        return p[0] + digits + p[2];
+      };
+    }
+    if (!c.hex) return function (i) { return c.v[c.i[i]]; };
+    var raw = geoplan.bytes(c.b), width = c.hex / 2;
+    return function (i) {
+      var out = "";
+      for (var j = i * width; j < (i + 1) * width; j++) out += (raw[j] < 16 ? "0" : "") + raw[j].toString(16);
+      return out;
+    };
+  }
+
+  /* The conflicts' table (maps/conflict_table.py) as findings rows [id,
+     severity, rule, county, township, area_m2, lat, lon, number, 亩 in
+     hundredths] in findings
+     order (number: the row's place in the table) and popup
+     fields; dense = {severity: its dense layer (geoplan-dense.js), whose
+     points are read}: the points of its rows. */
+  function readTable(table, dense) {
     var columns = {};
     table.fields.forEach(function (label) {
-      if (table.columns[label]) columns[label] = column(table.columns[label]);
+      if (table.columns[label]) columns[label] = column(table.columns[label], table);
     });
     if (table.idAfterRule) {
       var hash = columns["冲突编号"], ruleId = columns["规则编号"];
@@ -48,11 +78,24 @@
     var severity = column(table.severity), rows = new Array(table.area.length);
     var id = columns["冲突编号"], rule = columns["规则"], county = columns["县区"];
     var township = columns["乡镇"];
-    for (var i = 0; i < rows.length; i++) {
-      rows[i] = [id(i), severity(i), rule(i), county(i), township(i), table.area[i],
-        table.lat[i] / table.s, table.lon[i] / table.s, i];
+    // Hundredths of 亩 and of 公顷 as maps.popups.fmt_area writes them
+    // (maps.conflict_table._areas).
+    var mu = new Float64Array(rows.length), ha = new Float64Array(rows.length), i;
+    for (i = 0; i < rows.length; i++) {
+      mu[i] = Math.floor(table.area[i] * 0.15 + 0.5);
+      ha[i] = Math.floor(table.area[i] / 100 + 0.5);
     }
-    columns["面积"] = function (i) { return areaMuHa(table.area[i]); };
+    table.areaFix.forEach(function (f) { mu[f[0]] += f[1]; ha[f[0]] += f[2]; });
+    var own = 0;
+    for (i = 0; i < rows.length; i++) {
+      var layer = table.pointsIn.indexOf(severity(i)) >= 0 && dense[severity(i)];
+      var at = layer ? layer.point(i) : [table.lat[own] / table.s, table.lon[own++] / table.s];
+      rows[i] = [id(i), severity(i), rule(i), county(i), township(i), table.area[i], at[0], at[1], i,
+        mu[i]];
+    }
+    columns["面积"] = function (i) {
+      return hundredths(mu[i], "en-US") + " 亩（" + hundredths(ha[i], "en-US") + " 公顷）";
+    };
     geoplan.findingProps = function (i) {
       var out = {};
       table.fields.forEach(function (label) {
@@ -62,21 +105,34 @@
       return out;
     };
     geoplan.findingIds = rows.map(function (row) { return row[0]; });
+    // Stored by place and rule (maps.conflict_table.table_order); listed by
+    // severity, then area, largest first (findings_order).
+    var rank = rows.map(function (row) {
+      var r = table.rank.indexOf(row[1]);
+      return r < 0 ? table.rank.length : r;
+    });
+    rows.sort(function (a, b) { return rank[a[8]] - rank[b[8]] || b[5] - a[5] || a[8] - b[8]; });
     geoplan.findingRows = rows;
     return rows;
   }
 
-  function twoDecimals(value) {
-    return value.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  /* The areas (m²) of maps.conflict_table._areas: 8 byte planes, big-endian,
+     of the integers of 10^-decimals m². */
+  function areas(planes, decimals) {
+    planes = new Uint8Array(planes);
+    var n = planes.length / 8, out = new Float64Array(n), unit = Math.pow(10, decimals);
+    for (var i = 0; i < n; i++) {
+      var value = 0;
+      for (var k = 0; k < 8; k++) value = value * 256 + planes[k * n + i];
+      out[i] = value / unit;
+    }
+    return out;
   }
 
-  /* As maps.popups.fmt_area: "1,234.56 亩（82.30 公顷）". */
-  function areaMuHa(m2) {
-    return twoDecimals(m2 / (10000 / 15)) + " 亩（" + twoDecimals(m2 / 10000) + " 公顷）";
-  }
-
-  function areaText(m2) {
-    return (m2 / (10000 / 15)).toLocaleString("zh-CN", { minimumFractionDigits: 2, maximumFractionDigits: 2 }) + " 亩";
+  /* An integer of hundredths as "1,234.56" (locale's grouping). */
+  function hundredths(value, locale) {
+    var whole = Math.floor(value / 100), part = value - whole * 100;
+    return whole.toLocaleString(locale) + "." + (part < 10 ? "0" : "") + part;
   }
 
   /* Zoom to a conflict and open its popup; row = findings row. */
@@ -97,10 +153,14 @@
     geoplan.highlight(map, found.path.toGeoJSON());
   }
 
-  /* After the first frame has been painted. */
+  /* After the first frames have been painted: when the page is first idle
+     (at most a second on), so that reading the table delays no tile. */
   function afterPaint() {
     return new Promise(function (resolve) {
-      requestAnimationFrame(function () { setTimeout(resolve, 0); });
+      requestAnimationFrame(function () {
+        if (window.requestIdleCallback) requestIdleCallback(resolve, { timeout: 1000 });
+        else setTimeout(resolve, 0);
+      });
     });
   }
 
@@ -109,8 +169,23 @@
      findings' popups and search entries) is inflated after the first frame,
      and geoplan.findingsReady resolves when it has been read. */
   geoplan.findings = function (map, spec) {
-    var rows = afterPaint().then(function () { return geoplan.inflate(spec.table); })
-      .then(function (buffer) { return readTable(JSON.parse(new TextDecoder().decode(buffer))); });
+    var dense = {};
+    geoplan.registry.forEach(function (entry) {
+      if (entry.kind.indexOf("conflicts:") === 0 && entry.layer.geoplanDense) {
+        dense[entry.kind.slice("conflicts:".length)] = entry.layer.geoplanDense;
+      }
+    });
+    var points = Object.keys(dense).map(function (key) { return dense[key].pointsReady; });
+    var rows = afterPaint().then(function () {
+      return Promise.all([geoplan.inflate(spec.table)].concat(points));
+    }).then(function (got) {
+      var table = JSON.parse(new TextDecoder().decode(got[0]));
+      return geoplan.inflate(table.area.b).then(function (planes) {
+        table.areaFix = table.area.fix;
+        table.area = areas(planes, table.area.d);
+        return readTable(table, dense);
+      });
+    });
     geoplan.findingsReady = panel(map, { severities: spec.severities, count: spec.count }, rows);
     return geoplan.findingsReady;
   };
@@ -190,7 +265,7 @@
         item.dataset.conflictId = row[0];
         item.tabIndex = 0;
         item.appendChild(geoplan.text("span", row[2], "geoplan-finding-rule"));
-        item.appendChild(geoplan.text("small", [row[3], row[4], areaText(row[5])]
+        item.appendChild(geoplan.text("small", [row[3], row[4], hundredths(row[9], "zh-CN") + " 亩"]
           .filter(Boolean).join(" · ")));
         item.addEventListener("click", function () { show(map, where(row), row); });
         item.addEventListener("keydown", function (e) {

@@ -244,8 +244,10 @@
   }
 
   geoplan.search = function (map) {
-    var entries = featureEntries(map);
-    geoplan.searchIndex = function () { return patchSets(entries); };
+    // Built when first searched: reading every layer at load would make the hidden ones.
+    var entries = null;
+    function all() { return entries || (entries = featureEntries(map)); }
+    geoplan.searchIndex = function () { return patchSets(all()); };
     var box = document.createElement("div");
     box.className = "geoplan-search";
     var input = document.createElement("input");
@@ -265,7 +267,7 @@
     function list(q, ready) {
       while (results.lastChild) results.removeChild(results.lastChild);
       if (!q || q !== input.value.trim().toLowerCase()) return;
-      matches = find(map, entries, ready, q, 12);
+      matches = find(map, all(), ready, q, 12);
       matches.forEach(function (item) {
         var li = geoplan.text("li", item.label);
         li.appendChild(geoplan.text("small", item.where));
@@ -280,7 +282,7 @@
     input.addEventListener("input", function () {
       var q = input.value.trim().toLowerCase();
       list(q, []);
-      geoplan.searched = patchSets(entries).then(function (ready) { list(q, ready); });
+      geoplan.searched = patchSets(all()).then(function (ready) { list(q, ready); });
     });
     input.addEventListener("keydown", function (e) {
       if (e.key === "Enter" && matches.length) choose(matches[0]);

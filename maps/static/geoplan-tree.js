@@ -15,6 +15,16 @@
 
   /* Leaflet's layer control, its overlays moved into one <details> per group. */
   var Tree = L.Control.Layers.extend({
+    // Its height is fitted to the map in the next frame: measuring it while the
+    // page is being built would lay the whole page out an extra time.
+    expand: function () {
+      var self = this;
+      L.DomUtil.addClass(this._container, "leaflet-control-layers-expanded");
+      requestAnimationFrame(function () {
+        if (self._map) L.Control.Layers.prototype.expand.call(self);
+      });
+      return this;
+    },
     _update: function () {
       L.Control.Layers.prototype._update.call(this);
       if (!this._container || !this._geoplan) return this;

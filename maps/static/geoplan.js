@@ -91,18 +91,18 @@ var geoplan = (function () {
     return out;
   }
 
-  /* Zigzag LEB128 varints in base85 text (maps/dense.py) as signed numbers. */
+  /* Zigzag LEB128 varints in base85 text (maps/dense.py) as signed numbers (a Float64Array). */
   function varints(text) {
-    var b = bytes(text), out = [], value = 0, scale = 1;
+    var b = bytes(text), out = new Float64Array(b.length), n = 0, value = 0, scale = 1;
     for (var i = 0; i < b.length; i++) {
       value += (b[i] & 127) * scale;
       scale *= 128;
       if (b[i] & 128) continue;
-      out.push(value % 2 ? -(value + 1) / 2 : value / 2);
+      out[n++] = value % 2 ? -(value + 1) / 2 : value / 2;
       value = 0;
       scale = 1;
     }
-    return out;
+    return out.subarray(0, n);
   }
 
   /* Packed features (maps/packing.py) back to a GeoJSON FeatureCollection. */
@@ -132,21 +132,13 @@ var geoplan = (function () {
   }
 
   /* A packed overlay: styles by the feature's _s, popups, tooltips, highlight.
-     content = {features (packed), spec}; spec.canvas draws it on one canvas
-     (a dense layer's overview: a thousand paths are slow to add as SVG).
-     That canvas covers the whole view, and a canvas passes no click to the
-     layers under it, so it takes no pointer events: its features are
-     listed by identify-all, which tests the dense layer's own arrays. */
+     content = {features (packed), spec}. Its features are made when it is
+     first put on the map or read (eachLayer, getLayers): a layer off at load
+     (the 三区 cover the whole region) costs nothing until it is shown or searched. */
   function layer(content) {
     var spec = content.spec, pane = spec.pane || "overlayPane";
-    var renderer = spec.canvas ? L.canvas({ pane: pane }) : undefined;
-    if (renderer) {
-      renderer.on("add", function () { renderer._container.style.pointerEvents = "none"; });
-    }
     var group = L.geoJson(null, {
       pane: pane,
-      renderer: renderer,
-      interactive: !renderer,
       style: function (feature) {
         return spec.styles[feature.properties._s || 0];
       },
@@ -158,7 +150,18 @@ var geoplan = (function () {
         }
       }
     });
-    group.addData(unpack(content.features));
+    var filled = false;
+    function fill() {
+      if (filled) return;
+      filled = true;
+      group.addData(unpack(content.features));
+    }
+    ["eachLayer", "getLayers"].forEach(function (method) {
+      group[method] = function () {
+        fill();
+        return L.GeoJSON.prototype[method].apply(group, arguments);
+      };
+    });
     group.geoplanSpec = spec;
     return group;
   }
@@ -223,7 +226,7 @@ var geoplan = (function () {
   }
 
   return {
-    POPUP: POPUP, data: data, bytes: bytes, escapeHtml: escapeHtml, text: text, table: table, bind: bind, unpack: unpack,
+    POPUP: POPUP, data: data, bytes: bytes, varints: varints, escapeHtml: escapeHtml, text: text, table: table, bind: bind, unpack: unpack,
     layer: layer, labels: labels, control: control, title: title, panes: panes, tiles: tiles,
     image: image
   };
