@@ -6,9 +6,10 @@ the province's overview — the layers the client holds, the findings (all of
 them up to :data:`OVERVIEW_MAX_FINDINGS`, else that many of the most serious)
 and a panel linking each county's map — and ``county-maps/NN.html`` shows one
 county (or grid cell) whole: every layer's features that meet its box, the
-surveyed ones read from their stores by box, and the findings whose
-representative point it holds. The maps are written one after the other, so
-the process holds one county's features at a time.
+surveyed ones read from their stores by box, and the findings report.json
+places in it (a finding outside every township: in the cell holding, or
+nearest to, its representative point). The maps are written one after the
+other, so the process holds one county's features at a time.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from geoplan.maps.county_links import CountyLink
 #: Folder of the county maps, beside ``map.html``.
 COUNTY_MAPS_FOLDER = "county-maps"
 
-#: Findings the overview map shows all of; above, only the prohibited ones.
+#: Findings the overview map shows all of; above, that many of the most serious.
 OVERVIEW_MAX_FINDINGS = 50_000
 
 #: ``render(loaded, conflicts, subtitle=…, county_maps=…, county_note=…) -> html``.
