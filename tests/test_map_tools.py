@@ -21,7 +21,7 @@ import shapely
 import shapely.geometry
 from pyproj import Geod, Transformer
 
-from browser import WINDOW, map_variable, open_page
+from browser import WINDOW, finding_entries, map_variable, open_page
 from geoplan.maps.gcj02 import wgs84_to_gcj02
 
 pytestmark = pytest.mark.browser
@@ -105,16 +105,7 @@ def test_findings_panel_lists_every_finding_and_an_entry_opens_its_popup(
     name = _open(browser, demo_out)
     summary = browser.find_element("css selector", ".geoplan-findings summary").text
     assert f"（{len(report['conflicts'])} 处）" in summary
-    # the list is built when the panel is first opened
-    browser.execute_script("document.querySelector('.geoplan-findings').open = true;")
-    for _ in range(50):
-        entries = browser.execute_script(
-            "return [...document.querySelectorAll('.geoplan-findings [data-conflict-id]')]"
-            ".map(e => e.dataset.conflictId)"
-        )
-        if entries:
-            break
-        time.sleep(0.1)
+    entries = finding_entries(browser)  # the list is built when the panel is first opened
     expected = [c["conflict_id"] for c in report["conflicts"]]
     assert len(entries) == len(expected) and set(entries) == set(expected)
     # grouped by severity (prohibited first), largest first within a group (to the
