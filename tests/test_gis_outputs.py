@@ -29,7 +29,7 @@ from conftest import LONLAT_BOXES, lonlat_to, write_gbk_shapefile_without_cpg
 from geoplan.analysis.conflict_rows import CONFLICT_ALIASES, CONFLICT_COLUMNS
 from geoplan.analysis.engine import evaluate
 from geoplan.analysis.output_stage import ExportOptions, export_to, style_geopackage
-from geoplan.analysis.reports.model import conflict_records
+from geoplan.analysis.reports.conflict_records import ConflictRecords
 from geoplan.analysis.rules import pack_rules, select_rules
 from geoplan.geo.field_aliases import read_field_aliases
 from geoplan.geo.vector_write import write_layers
@@ -256,7 +256,7 @@ def test_report_json_conflicts_validate(demo_run):
     schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
     items = {**schema["properties"]["conflicts"]["items"], "$defs": schema.get("$defs", {})}
     validator = jsonschema.Draft202012Validator(items)
-    records = conflict_records(conflicts)
+    records = list(ConflictRecords.of(conflicts))
     for record in records:
         validator.validate(record)
     assert any(r["right_share_pct"] is None for r in records)

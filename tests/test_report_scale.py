@@ -11,11 +11,14 @@ import re
 import threading
 from html import unescape
 
+import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
 
 from engine_cases import EPSG, box, geod_area, rule, write_project
+from geoplan.analysis.conflict_rows import CONFLICT_COLUMNS
+from geoplan.analysis.reports.conflict_records import CHUNK, ConflictRecords, records_of
 from geoplan.analysis.reports.html import HTML_FINDINGS, render_html
 from geoplan.analysis.reports.json import report_json
 from geoplan.analysis.reports.land import LandIndex
@@ -159,6 +162,45 @@ def test_report_json_has_one_line_per_finding_and_conflict():
     assert "甲" in text  # Chinese as text, not escaped
     with pytest.raises(ValueError):
         report_json({"conflicts": [{"area_m2": float("nan")}]})
+
+
+def _conflict_frame(n: int) -> gpd.GeoDataFrame:
+    """``n`` conflict rows of every column, repeated texts, NaN and None among them."""
+    rng = np.random.default_rng(7)
+    table = {c: [f"{c}{i % 5}" for i in range(n)] for c in CONFLICT_COLUMNS}
+    table["conflict_id"] = [f"R-{i:06d}" for i in range(n)]
+    table["left_name"] = [f"甲{i}" if i % 3 else None for i in range(n)]
+    table["severity"] = [("prohibited", "restricted", "notice")[i % 3] for i in range(n)]
+    for column in ("area_m2", "area_mu", "area_ha", "distance_m", "centre_x"):
+        table[column] = rng.random(n) * 1000
+    table["area_m2"][::7] = 500.0  # ties: ordered by id
+    table["distance_m"][::2] = np.nan
+    return gpd.GeoDataFrame(table, geometry=[shapely.Point(0, 0)] * n, crs=EPSG)
+
+
+def test_conflict_records_are_the_rows_a_chunk_at_a_time():
+    n = CHUNK + 1234
+    frame = _conflict_frame(n)
+    records = ConflictRecords.of(frame)
+    expected = frame.drop(columns="geometry").to_dict("records")
+    for row in expected:
+        for key, digits in (("area_m2", 2), ("area_mu", 2), ("area_ha", 4), ("distance_m", 2)):
+            row[key] = round(row[key], digits)
+        row.update((k, None) for k, v in row.items() if isinstance(v, float) and np.isnan(v))
+    rows = list(records)
+    assert len(records) == n and rows == expected
+    assert records[n - 1] == expected[-1] and records[-1] == expected[-1]
+    assert records[CHUNK - 2 : CHUNK + 2] == expected[CHUNK - 2 : CHUNK + 2]
+    with pytest.raises(IndexError):
+        records[n]
+    rank = {"prohibited": 0, "restricted": 1, "notice": 2}
+    ordered = sorted(expected, key=lambda r: (rank[r["severity"]], -r["area_m2"], r["conflict_id"]))
+    assert list(records.in_severity_order()) == ordered
+    assert list(records_of(expected).in_severity_order()) == ordered  # a loaded report.json
+    assert json.loads(report_json({"conflicts": records})) == {"conflicts": expected}
+    assert report_json({"conflicts": ConflictRecords.of(frame.iloc[:0]), "issues": []}) == (
+        '{\n  "conflicts": [],\n  "issues": []\n}\n'
+    )
 
 
 @pytest.fixture(scope="module")

@@ -54,11 +54,6 @@ def issue_id(rule_id: str, left_id: str, right_id: str) -> str:
 _SIDE_COLUMNS = [f"{s}_{k}" for s in ("left", "right") for k in ("kind", "id", "name")]
 
 
-def severity_order(severity: str, land_m2: float, ident: str) -> tuple[int, float, str]:
-    """Sort key: most severe first, then the largest land area, then the id."""
-    return (-SEVERITY_RANK[severity], -land_m2, ident)
-
-
 def _per_group(codes: np.ndarray, values: np.ndarray, groups: int, distinct: bool) -> list[list]:
     """The values of each group's rows as lists, in row order (``distinct``: sorted, non-empty)."""
     frame = pd.DataFrame({"g": codes, "v": values})

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
+
+from geoplan.analysis.reports.conflict_records import chunked
 
 #: The JSON Schema (draft 2020-12) that ``report.json`` follows.
 SCHEMA_PATH = Path(__file__).parent.parent / "schemas" / "report.schema.json"
@@ -15,6 +18,7 @@ SCHEMA_PATH = Path(__file__).parent.parent / "schemas" / "report.schema.json"
 ROW_ARRAYS = ("issues", "conflicts")
 # One encoder for every row: json.dumps would build one per call.
 _ROW_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+_ROW_BREAK = ",\n    "
 
 
 def _dumps(value: Any, indent: int | None) -> str:
@@ -24,17 +28,31 @@ def _dumps(value: Any, indent: int | None) -> str:
     )
 
 
-def report_json(report: Mapping[str, Any]) -> str:
-    """``report.json``'s text: UTF-8, Chinese kept as text, no NaN.
+def write_report_json(report: Mapping[str, Any], file: TextIO) -> None:
+    """Write ``report.json``'s text into ``file``: UTF-8, Chinese kept as text, no NaN.
 
     Indented by two spaces, but each element of :data:`ROW_ARRAYS` is one
-    compact line (``json.loads`` reads it the same).
+    compact line (``json.loads`` reads it the same). The rows are written a
+    chunk at a time: a province's conflicts never stand in memory as one text.
     """
-    parts = []
-    for key, value in report.items():
-        if key in ROW_ARRAYS and value:
-            text = "[\n    " + ",\n    ".join(map(_ROW_ENCODER.encode, value)) + "\n  ]"
+    file.write("{\n")
+    for n, (key, value) in enumerate(report.items()):
+        file.write((",\n  " if n else "  ") + _dumps(key, None) + ": ")
+        if key in ROW_ARRAYS and not len(value):
+            file.write("[]")
+        elif key in ROW_ARRAYS:
+            file.write("[\n    ")
+            for m, rows in enumerate(chunked(value)):
+                lines = _ROW_BREAK.join(map(_ROW_ENCODER.encode, rows))
+                file.write(_ROW_BREAK + lines if m else lines)
+            file.write("\n  ]")
         else:  # a JSON string holds no raw line break: every one is indentation
-            text = _dumps(value, 2).replace("\n", "\n  ")
-        parts.append(f"  {_dumps(key, None)}: {text}")
-    return "{\n" + ",\n".join(parts) + "\n}\n"
+            file.write(_dumps(value, 2).replace("\n", "\n  "))
+    file.write("\n}\n")
+
+
+def report_json(report: Mapping[str, Any]) -> str:
+    """``report.json``'s text (:func:`write_report_json`)."""
+    text = io.StringIO()
+    write_report_json(report, text)
+    return text.getvalue()

@@ -3,6 +3,8 @@
 :func:`report_model` builds it once from a :class:`analysis.check_result.CheckResult`
 (``result.report`` keeps it); ``report.json`` is this model as text and
 every other rendering reads it (a loaded ``report.json`` renders the same).
+Its ``conflicts`` are :class:`.conflict_records.ConflictRecords`, rows made
+as they are read.
 It is pure but for one thing: the zonal statistics were computed by the
 check, and the only files it reads are the inputs it hashes for
 ``provenance`` and ``inputs`` (once each, :func:`geo.checksum.file_sha256`).
@@ -15,14 +17,13 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geoplan.analysis.conflict_rows import CONFLICT_COLUMNS
 from geoplan.analysis.engine import RuleResult
 from geoplan.analysis.land_classes import land_class_summary
 from geoplan.analysis.provenance import provenance
+from geoplan.analysis.reports.conflict_records import ConflictRecords
 from geoplan.analysis.reports.issues import issues, severity_sorted
 from geoplan.analysis.reports.land import LandIndex, grouped_land, land_areas
 from geoplan.analysis.reports.verdict import rule_status, verdict
@@ -209,15 +210,6 @@ def _terrain_rows(terrain: pd.DataFrame | None) -> list[dict[str, Any]]:
     ]
 
 
-def conflict_records(conflicts: gpd.GeoDataFrame) -> list[dict[str, Any]]:
-    """The conflict rows without geometry, JSON-ready (NaN → None, areas rounded)."""
-    table = pd.DataFrame(conflicts.drop(columns="geometry"))[list(CONFLICT_COLUMNS)]
-    table = table.round({"area_m2": 2, "area_mu": 2, "area_ha": 4, "distance_m": 2})
-    # column by column: DataFrame.to_dict boxes each of ~1.4 million cells of a city
-    values = [table[c].to_numpy(dtype=object, na_value=None).tolist() for c in CONFLICT_COLUMNS]
-    return [dict(zip(CONFLICT_COLUMNS, row, strict=True)) for row in zip(*values, strict=True)]
-
-
 def inputs(loaded: LoadedProject) -> dict[str, Any]:
     """What the run read: the project file and layer sources with their SHA-256, the inventory."""
     project = loaded.project
@@ -268,5 +260,5 @@ def report_model(result: CheckResult) -> dict[str, Any]:
         "provenance": provenance(result, verdict(totals, result.fail_on), tool_version()),
         "summary": totals,
         "issues": issues(conflicts, totals["by_rule"], index),
-        "conflicts": conflict_records(result.conflicts),
+        "conflicts": ConflictRecords.of(result.conflicts),
     }

@@ -6,7 +6,7 @@ these; every rendering takes them from there (it re-exports them).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -52,8 +52,9 @@ class Table:
         Identifies the table (the HTML ``id``).
     title : str
     columns : tuple of Column
-    rows : list of dict
-        Column key → value; a row may hold keys no column shows.
+    rows : sequence of dict
+        Column key → value; a row may hold keys no column shows. A list,
+        or rows made as they are read (every conflict: read a slice at a time).
     fail_key : str, optional
         Rows whose value under this key is 未达标 or 不符合 are marked
         where a rendering can (HTML, XLSX).
@@ -62,7 +63,7 @@ class Table:
     key: str
     title: str
     columns: tuple[Column, ...]
-    rows: list[Row]
+    rows: Sequence[Row]
     fail_key: str | None = None
 
     @property

@@ -14,8 +14,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from geoplan.analysis.citations import shown_quote
+from geoplan.analysis.reports.conflict_records import MappedRows, records_of
 from geoplan.analysis.reports.format import number
-from geoplan.analysis.reports.issues import severity_order
 from geoplan.analysis.reports.review_tables import (
     control_line_table,
     issue_citation,
@@ -246,12 +246,10 @@ def _conflict_row(c: Mapping[str, Any]) -> Row:
 
 def conflict_table(report: Mapping[str, Any], limit: int | None = None) -> Table:
     """Every conflict (the first ``limit``), most severe first, then by area (largest first)."""
-    ordered = sorted(
-        report["conflicts"],
-        key=lambda c: severity_order(c["severity"], c["area_m2"], c["conflict_id"]),
-    )
-    rows = [_conflict_row(c) for c in ordered[:limit]]
-    return Table("conflicts", "冲突明细", _CONFLICT_COLUMNS, rows)
+    ordered = records_of(report["conflicts"]).in_severity_order()
+    rows = MappedRows(ordered, _conflict_row)
+    shown = rows if limit is None else rows[:limit]
+    return Table("conflicts", "冲突明细", _CONFLICT_COLUMNS, shown)
 
 
 def layer_table(report: Mapping[str, Any]) -> Table:

@@ -8,7 +8,7 @@ from typing import Any
 
 from geoplan.analysis.reports.docx import render_docx
 from geoplan.analysis.reports.html import render_html
-from geoplan.analysis.reports.json import report_json
+from geoplan.analysis.reports.json import write_report_json
 from geoplan.analysis.reports.md import render_markdown
 from geoplan.analysis.reports.xlsx import render_xlsx
 
@@ -71,6 +71,7 @@ def write_report(
     elif name == "report.md":
         path.write_text(render_markdown(report), encoding="utf-8")
     elif name == "report.json":
-        path.write_text(report_json(report), encoding="utf-8")
+        with path.open("w", encoding="utf-8") as file:
+            write_report_json(report, file)
     else:
         raise ValueError(f"{name}: not a report file ({', '.join(REPORT_FILES)})")

@@ -32,6 +32,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.worksheet import Worksheet
 
+from geoplan.analysis.reports.conflict_records import chunked
 from geoplan.analysis.reports.format import EXCEL_FORMATS, display_width
 from geoplan.analysis.reports.tables import (
     Column,
@@ -102,7 +103,7 @@ class _Styles:
 
 
 def _write_table(sheet: WriteOnlyWorksheet, rows: SheetRows, styles: _Styles, table: Table) -> None:
-    """Append ``table`` to ``rows`` (its header, then its rows, failed rows filled).
+    """Append ``table`` to ``rows`` (its header, then its rows a chunk at a time, failed filled).
 
     Widens the sheet's columns to the table's content (its first 500 rows).
     """
@@ -111,13 +112,14 @@ def _write_table(sheet: WriteOnlyWorksheet, rows: SheetRows, styles: _Styles, ta
     formats = [_COLUMN_FORMATS.get(c.key, EXCEL_FORMATS.get(c.kind, "General")) for c in columns]
     normal = [styles.body(f, False) for f in formats]
     failed = [styles.body(f, True) for f in formats]
-    values = [list(map(itemgetter(c.key), table.rows)) for c in columns]
-    for j, column in enumerate(columns):
-        if column.kind == "pct":
-            values[j] = [None if v is None else float(v) for v in values[j]]
-    marked = [table.failed(row) for row in table.rows]
-    cell_styles = [[f if bad else n for bad in marked] for n, f in zip(normal, failed, strict=True)]
-    rows.extend(values, cell_styles)
+    for chunk in chunked(table.rows):
+        values = [list(map(itemgetter(c.key), chunk)) for c in columns]
+        for j, column in enumerate(columns):
+            if column.kind == "pct":
+                values[j] = [None if v is None else float(v) for v in values[j]]
+        marked = [table.failed(row) for row in chunk]
+        styled = [[f if bad else n for bad in marked] for n, f in zip(normal, failed, strict=True)]
+        rows.extend(values, styled)
     for j, column in enumerate(columns, start=1):
         letter = get_column_letter(j)
         widths = [display_width(r[column.key]) for r in table.rows[:500]]

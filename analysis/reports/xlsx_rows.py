@@ -17,8 +17,10 @@ from __future__ import annotations
 import io
 import math
 import numbers
+import tempfile
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -31,6 +33,9 @@ from geoplan.geo.text import xml_text
 #: The longest text a cell holds (characters); Excel refuses longer.
 _CELL_TEXT_LIMIT = 32767
 _EMPTY_SHEET_DATA = b"<sheetData></sheetData>"
+#: A sheet's rows are kept in memory up to this many bytes of text, then in a file.
+_IN_MEMORY = 64 * 2**20
+_READ = 2**20
 
 
 def _escaped(text: str) -> str:
@@ -137,7 +142,8 @@ class SheetRows:
         self.count = 0
         self._letters: list[str] = []
         self._rows: list[str] = []
-        self._chunks: list[bytes] = []
+        # A province's 冲突明细 is hundreds of MB of text: past this, it waits on disk.
+        self._text = tempfile.SpooledTemporaryFile(max_size=_IN_MEMORY)
 
     def append(self, values: Sequence[Any], styles: Sequence[int]) -> None:
         """Add a row: one value and one style per column from column A.
@@ -191,7 +197,7 @@ class SheetRows:
             parts += [f'<c r="{letter}', numbers, _column(list(values), column_styles)]
         parts.append("</row>")
         self._flush()
-        self._chunks.append(_utf8(pc.binary_join_element_wise(*parts, "")))
+        self._text.write(_utf8(pc.binary_join_element_wise(*parts, "")))
         self.count += size
 
     def skip(self) -> None:
@@ -199,13 +205,14 @@ class SheetRows:
         self.count += 1
 
     def _flush(self) -> None:
-        self._chunks.append("".join(self._rows).encode("utf-8"))
+        self._text.write("".join(self._rows).encode("utf-8"))
         self._rows.clear()
 
-    def chunks(self) -> list[bytes]:
+    def chunks(self) -> Iterator[bytes]:
         """The rows as UTF-8 pieces of text, in order."""
         self._flush()
-        return self._chunks
+        self._text.seek(0)
+        yield from iter(partial(self._text.read, _READ), b"")
 
 
 def fill_sheets(workbook: bytes, rows: Mapping[str, SheetRows]) -> bytes:
