@@ -28,7 +28,7 @@ from geoplan.analysis.conflict_rows import CONFLICT_ALIASES
 from geoplan.analysis.county_maps import COUNTY_MAPS_FOLDER, has_county_maps, province_map
 from geoplan.analysis.density import Density, conflict_density
 from geoplan.analysis.output_steps import Step, run_steps
-from geoplan.analysis.reports.finding_maps import finding_maps, issue_ids
+from geoplan.analysis.reports.finding_maps import finding_maps, issue_ids, mapped_issues
 from geoplan.analysis.reports.write import REPORT_FILES, write_report
 from geoplan.geo.export import export_layers
 from geoplan.geo.layer_styles import write_layer_styles
@@ -256,7 +256,9 @@ def _steps(
         Step(
             "finding maps",
             lambda report: finding_maps(
-                frames_with_ids(loaded, issue_ids(report["issues"])), conflicts, report["issues"]
+                frames_with_ids(loaded, issue_ids(mapped_issues(report["issues"]))),
+                conflicts,
+                report["issues"],
             ),
             ("report model",),
             label="绘制问题位置图",

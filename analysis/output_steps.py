@@ -53,6 +53,18 @@ def can_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods() and not others
 
 
+def _return_free_memory() -> None:
+    """Give the memory freed since the check's results came back to the system (glibc).
+
+    A child is forked with every page its parent holds; pages of objects
+    freed but kept by the allocator (the partitions' results, once taken)
+    would count in each child's memory as well.
+    """
+    gc.collect()
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to give back
+        ctypes.CDLL(None).malloc_trim(0)
+
+
 class ForkedStepError(RuntimeError):
     """A forked child ended without a result (killed, or out of memory)."""
 
@@ -84,6 +96,7 @@ class Forked:
         context = multiprocessing.get_context("fork")
         self._reader, writer = context.Pipe(duplex=False)
         self._process = context.Process(target=_child, args=(make, writer), daemon=True)
+        _return_free_memory()
         gc.freeze()  # the child's collections leave the parent's objects (and pages) alone
         try:
             self._process.start()

@@ -227,6 +227,13 @@ def issue_ids(issues: Sequence[Mapping[str, Any]]) -> dict[str, set[str]]:
     return ids
 
 
+def mapped_issues(
+    issues: Sequence[Mapping[str, Any]], limit: int = MAX_FINDING_MAPS
+) -> list[Mapping[str, Any]]:
+    """The issue groups :func:`finding_maps` draws: the first ``limit`` prohibited ones."""
+    return [i for i in issues if i["severity"] == "prohibited"][:limit]
+
+
 def finding_maps(
     frames: Mapping[str, gpd.GeoDataFrame],
     conflicts: gpd.GeoDataFrame,
@@ -253,7 +260,7 @@ def finding_maps(
     dict of str to bytes
         Issue id → PNG.
     """
-    chosen = [i for i in issues if i["severity"] == "prohibited"][:limit]
+    chosen = mapped_issues(issues, limit)
     if not chosen:
         return {}
     wanted = {c for issue in chosen for c in issue["conflict_ids"]}
