@@ -8,14 +8,17 @@ and a panel linking each county's map — and ``county-maps/NN.html`` shows one
 county (or grid cell) whole: every layer's features that meet its box, the
 surveyed ones read from their stores by box, and the findings report.json
 places in it (a finding outside every township: in the cell holding, or
-nearest to, its representative point). The maps are written one after the
-other, so the process holds one county's features at a time.
+nearest to, its representative point). The county maps are shared among a
+few processes (:func:`write_county_maps`), each writing its pages one after
+the other, so that each holds one county's features at a time.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 import geopandas as gpd
@@ -24,6 +27,7 @@ import shapely
 
 from geoplan.analysis.check_result import CheckResult
 from geoplan.analysis.density import Density
+from geoplan.analysis.output_steps import Step
 from geoplan.analysis.partition import cells_of, owners
 from geoplan.layers.loader import LoadedProject
 from geoplan.layers.parts_store import stored_in_box
@@ -32,6 +36,9 @@ from geoplan.maps.county_links import CountyLink
 
 #: Folder of the county maps, beside ``map.html``.
 COUNTY_MAPS_FOLDER = "county-maps"
+
+#: Processes that write a province's county maps, at most (:func:`county_map_shares`).
+MAX_COUNTY_MAP_PROCESSES = 4
 
 #: Findings the overview map shows all of; above, that many of the most serious.
 OVERVIEW_MAX_FINDINGS = 50_000
@@ -104,10 +111,25 @@ def overview_conflicts(
     return shown, note
 
 
-def province_map(
-    result: CheckResult, staging: Path, render: Render, *, subtitle: str, density: Density
-) -> str:
-    """Write ``county-maps/`` into the staging folder; the overview page (``map.html``).
+def county_links(result: CheckResult) -> tuple[CountyLink, ...]:
+    """The overview's link to each county map, with the county's findings by severity."""
+    loaded, conflicts = result.loaded, result.conflicts
+    labels, cells = cells_of(loaded)
+    owner = _owner(loaded, conflicts, cells)
+    return tuple(
+        CountyLink(label.removeprefix("县 "), _page(i), _counts(conflicts[owner == i]))
+        for i, label in enumerate(labels)
+    )
+
+
+def _page(index: int) -> str:
+    return f"{COUNTY_MAPS_FOLDER}/{index + 1:02d}.html"
+
+
+def write_county_maps(
+    result: CheckResult, staging: Path, render: Render, *, subtitle: str, share: tuple[int, int]
+) -> None:
+    """Write one share of ``county-maps/`` into the staging folder, one page after the other.
 
     Parameters
     ----------
@@ -115,6 +137,64 @@ def province_map(
         A check whose client surveyed a layer (:func:`has_county_maps`).
     staging : pathlib.Path
         The output stage's staging folder.
+    render : callable
+        Makes a map page (:func:`analysis.output_stage.render_map`).
+    subtitle : str
+        The maps' second title line.
+    share : (int, int)
+        ``(k, n)``: the pages of the counties ``k, k + n, k + 2n, …`` (n
+        processes write the maps together, each its share).
+    """
+    loaded, conflicts = result.loaded, result.conflicts
+    labels, cells = cells_of(loaded)
+    (staging / COUNTY_MAPS_FOLDER).mkdir(exist_ok=True)
+    owner = _owner(loaded, conflicts, cells)
+    k, n = share
+    for i in range(k, len(labels), n):
+        page = render(
+            _county(loaded, i), conflicts[owner == i], subtitle=f"{labels[i]} · {subtitle}"
+        )
+        (staging / _page(i)).write_text(page, encoding="utf-8")
+
+
+def county_map_shares() -> int:
+    """Processes that write the county maps together: one per core, at most 4.
+
+    Each is forked from the output stage with the memory it holds, so more
+    would cost memory more than they save time.
+    """
+    return max(1, min(MAX_COUNTY_MAP_PROCESSES, os.cpu_count() or 1))
+
+
+def county_map_steps(
+    result: CheckResult, staging: Path, render: Render, *, subtitle: str, first_child: str
+) -> list[Step]:
+    """The output steps that write ``county-maps/``: one per share, each in a forked child.
+
+    The first share runs in the child ``first_child`` (after its steps), the
+    others each in a child of their own (:func:`analysis.output_steps.run_steps`).
+    """
+    shares = county_map_shares()
+    return [
+        Step(
+            f"{COUNTY_MAPS_FOLDER}/ {k + 1}",
+            partial(
+                write_county_maps, result, staging, render, subtitle=subtitle, share=(k, shares)
+            ),
+            label=f"写出 {COUNTY_MAPS_FOLDER}/（{k + 1}/{shares}）",
+            child=first_child if k == 0 else f"county maps {k + 1}",
+        )
+        for k in range(shares)
+    ]
+
+
+def province_map(result: CheckResult, render: Render, *, subtitle: str, density: Density) -> str:
+    """The province's overview page (``map.html``), linking to the county maps.
+
+    Parameters
+    ----------
+    result : CheckResult
+        A check whose client surveyed a layer (:func:`has_county_maps`).
     render : callable
         Makes a map page (:func:`analysis.output_stage.render_map`).
     subtitle : str
@@ -127,27 +207,14 @@ def province_map(
     str
         The overview's HTML.
     """
-    loaded, conflicts = result.loaded, result.conflicts
-    labels, cells = cells_of(loaded)
-    folder = staging / COUNTY_MAPS_FOLDER
-    folder.mkdir()
-    owner = _owner(loaded, conflicts, cells)
-    links = []
-    for i, label in enumerate(labels):
-        mine = conflicts[owner == i]
-        page = render(_county(loaded, i), mine, subtitle=f"{label} · {subtitle}")
-        name = f"{i + 1:02d}.html"
-        (folder / name).write_text(page, encoding="utf-8")
-        links.append(
-            CountyLink(label.removeprefix("县 "), f"{COUNTY_MAPS_FOLDER}/{name}", _counts(mine))
-        )
+    loaded = result.loaded
     held = {k: layer for k, layer in loaded.layers.items() if layer.parts is None}
-    shown, note = overview_conflicts(conflicts)
+    shown, note = overview_conflicts(result.conflicts)
     return render(
         LoadedProject(loaded.project, loaded.crs, held),
         shown,
         subtitle=f"总览 · {subtitle}",
         density=density,
-        county_maps=tuple(links),
+        county_maps=county_links(result),
         county_note=note,
     )

@@ -7,8 +7,10 @@ whose needs are met run on :data:`WORKERS` threads: GDAL writes and geometry
 operations release the GIL. The map (with the density) runs in a child
 forked first, where the process allows (:func:`analysis.output_steps.run_steps`),
 beside the report model and the documents built from it, and the workbook
-and ``report.json`` in a second child forked once the model is made. Each
-finished output prints one progress line with its seconds.
+and ``report.json`` in a second child forked once the model is made. A
+province's county maps are shared among the map's child and children of
+their own (:func:`analysis.county_maps.county_map_steps`). Each finished
+output prints one progress line with its seconds.
 """
 
 from __future__ import annotations
@@ -25,7 +27,12 @@ import geopandas as gpd
 
 from geoplan.analysis.check_result import CheckResult
 from geoplan.analysis.conflict_rows import CONFLICT_ALIASES
-from geoplan.analysis.county_maps import COUNTY_MAPS_FOLDER, has_county_maps, province_map
+from geoplan.analysis.county_maps import (
+    COUNTY_MAPS_FOLDER,
+    county_map_steps,
+    has_county_maps,
+    province_map,
+)
 from geoplan.analysis.density import Density, conflict_density
 from geoplan.analysis.output_steps import Step, run_steps
 from geoplan.analysis.reports.finding_maps import finding_maps, issue_ids, mapped_issues
@@ -224,10 +231,11 @@ def _steps(
         )
         style_geopackage(staging / "conflicts.gpkg", ["conflicts"])
 
+    render = partial(render_map, basemap=basemap)
+
     def map_page(density: Density) -> None:
         if has_county_maps(loaded):
-            render = partial(render_map, basemap=basemap)
-            page = province_map(result, staging, render, subtitle=subtitle, density=density)
+            page = province_map(result, render, subtitle=subtitle, density=density)
         else:
             page = render_map(
                 loaded, conflicts, subtitle=subtitle, basemap=basemap, density=density
@@ -272,9 +280,12 @@ def _steps(
             for name in REPORT_FILES
         ),
     ]
+    if has_county_maps(loaded):
+        # the first share after the overview, in the map's child; each other in one of its own
+        steps += county_map_steps(result, staging, render, subtitle=subtitle, first_child="map")
     if export.formats:
         steps.append(Step(f"{EXPORT_FOLDER}/", exports))
-    return [replace(s, child=_CHILD.get(s.name)) for s in steps]
+    return [replace(s, child=s.child or _CHILD.get(s.name)) for s in steps]
 
 
 # Started first when ready: the longest at city scale, and what they wait for.
