@@ -20,6 +20,7 @@ from test_map import _loads
 
 from geoplan.analysis.output_steps import Forked, ForkedStepError, Step, can_fork, run_steps
 from geoplan.analysis.reports.format import chinese_datetime
+from geoplan.analysis.reports.xlsx import render_xlsx
 from geoplan.analysis.run import OUTPUT_FILES
 from geoplan.geo.errors import OutputError
 
@@ -96,6 +97,21 @@ def test_xlsx_agrees_and_is_a_proper_workbook(demo_out, expected):
         "未达标",
         "缺少数据",
     }
+
+
+def test_xlsx_continues_a_long_table_on_further_sheets(demo_out, report, expected):
+    whole = openpyxl.load_workbook(demo_out / "report.xlsx", read_only=True)
+    rows = list(whole["冲突明细"].iter_rows(values_only=True))
+    book = openpyxl.load_workbook(io.BytesIO(render_xlsx(report, sheet_rows=150)), read_only=True)
+    n = len(report["conflicts"])
+    names = ["冲突明细", *(f"冲突明细（续 {k}）" for k in range(2, (n - 1) // 150 + 2))]
+    assert n > 300 and book.sheetnames[1 : 1 + len(names)] == names
+    assert book.sheetnames[1 + len(names)] == "按乡镇"
+    parts = [list(book[name].iter_rows(values_only=True)) for name in names]
+    assert all(part[0] == rows[0] for part in parts)  # each with the header
+    assert [len(part) - 1 for part in parts[:-1]] == [150] * (len(names) - 1)
+    assert [row for part in parts for row in part[1:]] == rows[1:]  # every row once, in order
+    assert len(rows) - 1 == n == expected["n"].sum()
 
 
 def _docx_table(document: Document, first: str, wanted: str) -> list[list[str]]:

@@ -7,9 +7,11 @@ location, centre and remedy), 规则 (each rule's status 符合/不符合/未检
 指标对照 (plan targets), 乡镇地形 (elevation and slope per township, with a
 DEM) and 输入数据 (the layers read). Every table has its header row frozen
 and repeated on printed pages, an autofilter and column widths from its
-content; areas are numbers with their unit in the header, never text,
-formatted ``#,##0.00``, counts ``#,##0``. Printed, a sheet is fitted to the
-page width, in landscape when its columns are wide. Every text cell is
+content; a table longer than a sheet holds (Excel opens 1,048,576 rows)
+continues on 冲突明细（续 2）…, the header on each. Areas are numbers with
+their unit in the header, never text, formatted ``#,##0.00``, counts
+``#,##0``. Printed, a sheet is fitted to the page width, in landscape when
+its columns are wide. Every text cell is
 written as a string cell: a name such as ``=HYPERLINK(…)`` is shown as those
 characters, never evaluated.
 
@@ -32,7 +34,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.worksheet import Worksheet
 
-from geoplan.analysis.reports.conflict_records import chunked
+from geoplan.analysis.reports.conflict_records import CHUNK
 from geoplan.analysis.reports.format import EXCEL_FORMATS, display_width
 from geoplan.analysis.reports.tables import (
     Column,
@@ -58,6 +60,8 @@ _FAIL_FILL = PatternFill("solid", fgColor="FDE0DC")
 _FONT = "宋体"
 #: Columns whose numbers need more decimals than their kind's format shows.
 _COLUMN_FORMATS = {"centre_lon": "0.000000", "centre_lat": "0.000000"}
+#: Rows of a table a sheet holds below its header: Excel opens at most 1,048,576 rows.
+SHEET_ROWS = 1_048_575
 #: Sheets whose column widths add up to more than this (characters) print in landscape.
 _PORTRAIT_WIDTH = 95
 #: Named styles of the cells that are not body cells of a table.
@@ -102,17 +106,26 @@ class _Styles:
         return self.id(name)
 
 
-def _write_table(sheet: WriteOnlyWorksheet, rows: SheetRows, styles: _Styles, table: Table) -> None:
+def _write_table(
+    sheet: WriteOnlyWorksheet,
+    rows: SheetRows,
+    styles: _Styles,
+    table: Table,
+    span: range | None = None,
+) -> None:
     """Append ``table`` to ``rows`` (its header, then its rows a chunk at a time, failed filled).
 
-    Widens the sheet's columns to the table's content (its first 500 rows).
+    ``span``: the table's rows written (all by default). Widens the sheet's
+    columns to the content of the first 500 of them.
     """
+    span = range(len(table.rows)) if span is None else span
     columns = table.columns
     rows.append([c.heading for c in columns], [styles.id(_HEADER)] * len(columns))
     formats = [_COLUMN_FORMATS.get(c.key, EXCEL_FORMATS.get(c.kind, "General")) for c in columns]
     normal = [styles.body(f, False) for f in formats]
     failed = [styles.body(f, True) for f in formats]
-    for chunk in chunked(table.rows):
+    for start in range(span.start, span.stop, CHUNK):
+        chunk = table.rows[start : min(start + CHUNK, span.stop)]
         values = [list(map(itemgetter(c.key), chunk)) for c in columns]
         for j, column in enumerate(columns):
             if column.kind == "pct":
@@ -120,9 +133,10 @@ def _write_table(sheet: WriteOnlyWorksheet, rows: SheetRows, styles: _Styles, ta
         marked = [table.failed(row) for row in chunk]
         styled = [[f if bad else n for bad in marked] for n, f in zip(normal, failed, strict=True)]
         rows.extend(values, styled)
+    first = table.rows[span.start : min(span.start + 500, span.stop)]
     for j, column in enumerate(columns, start=1):
         letter = get_column_letter(j)
-        widths = [display_width(r[column.key]) for r in table.rows[:500]]
+        widths = [display_width(r[column.key]) for r in first]
         longest = max([display_width(column.heading), *widths])
         current = sheet.column_dimensions[letter].width or 0
         sheet.column_dimensions[letter].width = max(current, min(60, longest + 2))
@@ -134,13 +148,21 @@ def _table_sheet(
     sheets: dict[WriteOnlyWorksheet, SheetRows],
     title: str,
     table: Table,
+    per_sheet: int,
 ) -> None:
-    sheet = book.create_sheet(title)
-    rows = sheets[sheet] = SheetRows()
-    _write_table(sheet, rows, styles, table)
-    sheet.freeze_panes = "A2"
-    last = get_column_letter(len(table.columns))
-    sheet.auto_filter.ref = f"A1:{last}{rows.count}"
+    """``table`` on a sheet of its own, header frozen and filtered; on more where it is long.
+
+    A sheet holds at most ``per_sheet`` rows below its header; the rest go
+    on 冲突明细（续 2）, 冲突明细（续 3）…, each with the header again.
+    """
+    for n, start in enumerate(range(0, max(len(table.rows), 1), per_sheet), start=1):
+        sheet = book.create_sheet(title if n == 1 else f"{title}（续 {n}）")
+        rows = sheets[sheet] = SheetRows()
+        span = range(start, min(start + per_sheet, len(table.rows)))
+        _write_table(sheet, rows, styles, table, span)
+        sheet.freeze_panes = "A2"
+        last = get_column_letter(len(table.columns))
+        sheet.auto_filter.ref = f"A1:{last}{rows.count}"
 
 
 def township_wide_table(report: Mapping[str, Any]) -> Table:
@@ -238,8 +260,12 @@ def issue_table(report: Mapping[str, Any]) -> Table:
     return Table("issues", "问题清单", columns, rows)
 
 
-def render_xlsx(report: Mapping[str, Any]) -> bytes:
-    """The workbook of a report (the ``report.json`` data model), as bytes."""
+def render_xlsx(report: Mapping[str, Any], *, sheet_rows: int = SHEET_ROWS) -> bytes:
+    """The workbook of a report (the ``report.json`` data model), as bytes.
+
+    ``sheet_rows``: rows a table's sheet holds below its header, at most; a
+    longer table continues on further sheets (default: as many as Excel opens).
+    """
     book = Workbook(write_only=True)
     summary = book.create_sheet("汇总")
     styles = _Styles(summary)
@@ -266,16 +292,16 @@ def render_xlsx(report: Mapping[str, Any]) -> bytes:
         _write_table(summary, rows, styles, table)
     summary.column_dimensions["B"].width = max(summary.column_dimensions["B"].width or 0, 40)
 
-    _table_sheet(book, styles, sheets, "冲突明细", conflict_table(report))
-    _table_sheet(book, styles, sheets, "按乡镇", township_wide_table(report))
-    _table_sheet(book, styles, sheets, "指标对照", target_table(report))
-    _table_sheet(book, styles, sheets, "问题清单", issue_table(report))
-    _table_sheet(book, styles, sheets, "规则", rule_status_table(report))
-    _table_sheet(book, styles, sheets, "按乡镇和严重程度", township_table(report))
+    _table_sheet(book, styles, sheets, "冲突明细", conflict_table(report), sheet_rows)
+    _table_sheet(book, styles, sheets, "按乡镇", township_wide_table(report), sheet_rows)
+    _table_sheet(book, styles, sheets, "指标对照", target_table(report), sheet_rows)
+    _table_sheet(book, styles, sheets, "问题清单", issue_table(report), sheet_rows)
+    _table_sheet(book, styles, sheets, "规则", rule_status_table(report), sheet_rows)
+    _table_sheet(book, styles, sheets, "按乡镇和严重程度", township_table(report), sheet_rows)
     terrain = terrain_table(report)
     if terrain.rows:
-        _table_sheet(book, styles, sheets, "乡镇地形", terrain)
-    _table_sheet(book, styles, sheets, "输入数据", layer_table(report))
+        _table_sheet(book, styles, sheets, "乡镇地形", terrain, sheet_rows)
+    _table_sheet(book, styles, sheets, "输入数据", layer_table(report), sheet_rows)
     for sheet in book.worksheets:
         # Printed: every column on the page width, landscape when that is wide.
         width = sum(d.width or 8 for d in sheet.column_dimensions.values())
