@@ -3,8 +3,8 @@
 A province has hundreds of thousands of conflicts. As a list of dicts — the
 shape of ``report.json``'s ``conflicts`` — they took some 3 KB each in the
 report model, and as much again in each rendering that sorted or copied
-them. :class:`ConflictRecords` keeps them as one table (a repeated text as a
-category) and makes the rows, plain JSON-ready dicts, a slice at a time, so
+them. :class:`ConflictRecords` keeps them as the conflicts' own columns and
+makes the rows, plain JSON-ready dicts, a slice at a time, so
 ``report.json`` and the workbook's 冲突明细 are written a chunk at a time.
 Every reader takes ``report["conflicts"]`` as a sequence of mappings, so a
 loaded ``report.json``'s list reads the same.
@@ -26,8 +26,6 @@ from geoplan.layers.vocabulary import SEVERITY_RANK
 CHUNK = 20_000
 #: Decimals of the numbers ``report.json`` holds.
 _ROUNDED = {"area_m2": 2, "area_mu": 2, "area_ha": 4, "distance_m": 2}
-#: A text column with fewer distinct values than this share of its rows is a category.
-_CATEGORY_SHARE = 0.5
 
 T = TypeVar("T")
 
@@ -47,13 +45,9 @@ class ConflictRecords(Sequence[dict[str, Any]]):
     @classmethod
     def of(cls, conflicts: gpd.GeoDataFrame) -> ConflictRecords:
         """The records of a check's conflicts, in their order."""
+        # copy-on-write: the columns are the conflicts' own until rounded
         table = pd.DataFrame(conflicts.drop(columns="geometry"))[list(CONFLICT_COLUMNS)]
-        table = table.round(_ROUNDED)
-        for column in table.columns:
-            values = table[column]
-            if values.dtype == object and values.nunique() < _CATEGORY_SHARE * len(values):
-                table[column] = values.astype("category")
-        return cls(table)
+        return cls(table.round(_ROUNDED))
 
     def __len__(self) -> int:
         return len(self._table)
