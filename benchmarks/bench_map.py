@@ -2,18 +2,19 @@
 
 For each dataset the check runs in process, then ``map.html`` is built
 (timed, wall and CPU; the conflict density, a step of its own in the output
-stage, computed before) and opened three times in headless Chromium with the network off:
+stage, computed before) and opened three times (``--runs``) in headless
+Chromium with the network off:
 "scripts" is navigation start to the end of the load event (Leaflet has
 built every layer), "drawn" adds the canvas tiles of the dense layers in
 view (the overviews' and the conflicts': from their points, and the chunks
 of cells with a feature of 3 px or more inflated) and the first painted
 frame after them (two animation frames), "findings" is when the findings'
-table (inflated when the page is first idle: the list, the findings'
-popups and search) has been read, "heap" is the JavaScript heap in use then (DevTools
+table (inflated when the page is first idle after that frame: the list,
+the findings' popups and search) has been read, "heap" is the JavaScript heap in use then (DevTools
 ``Runtime.getHeapUsage`` after a garbage collection). The medians are
 printed with the file size.
 
-    .venv/bin/python benchmarks/bench_map.py [--patches 300000 1000000] [--skip-city]
+    .venv/bin/python benchmarks/bench_map.py [--patches 300000 1000000] [--skip-city] [--runs 3]
 """
 
 from __future__ import annotations
@@ -85,13 +86,15 @@ def main() -> None:
     parser.add_argument("--patches", type=int, nargs="+", default=[300_000, 1_000_000])
     parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE)
     parser.add_argument("--skip-city", action="store_true")
+    parser.add_argument("--runs", type=int, default=3, help="page loads per dataset")
     args = parser.parse_args()
     browser = start_browser()
     try:
-        measure("demo", PROJECT_FILE, browser)
+        measure("demo", PROJECT_FILE, browser, args.runs)
         if not args.skip_city:
             for patches in args.patches:
-                measure(f"city-{patches // 1000}k", ensure_city(patches, args.cache), browser)
+                city = ensure_city(patches, args.cache)
+                measure(f"city-{patches // 1000}k", city, browser, args.runs)
     finally:
         browser.quit()
 

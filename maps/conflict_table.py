@@ -8,8 +8,8 @@ the page sorts them into findings order, :func:`findings_order`), a column
 of few distinct values as those values and an index per row, labels with
 numbers as templates and differences (:func:`_numbered`), and the whole
 compressed with zlib (``geoplan.findings``,
-``static/geoplan-findings.js``, inflates it after the first frame has been
-painted; the panel's list is built when it is first opened). A
+``static/geoplan-findings.js``, inflates it once the canvas tiles of the
+first view have been painted; the panel's list is built when it is first opened). A
 conflict's place in the table is its number in the dense conflict layers
 (:mod:`maps.dense`).
 """

@@ -38,8 +38,8 @@ def _drawn_conflict_paths(browser) -> int:
     )
 
 
-def _assert_geometries_arrive_intact(browser, conflicts: gpd.GeoDataFrame) -> None:
-    """The conflicts as Leaflet holds them equal conflicts.gpkg to 6 decimals of a degree."""
+def _conflict_shapes(browser) -> dict[str, shapely.Geometry]:
+    """The conflicts as Leaflet holds them, by 冲突编号."""
     features = browser.execute_script(
         """
         const key = Object.keys(window).find(k => k.startsWith('layer_control_')
@@ -51,10 +51,29 @@ def _assert_geometries_arrive_intact(browser, conflicts: gpd.GeoDataFrame) -> No
         return out;
         """
     )
-    drawn = {f["properties"]["冲突编号"]: shapely.geometry.shape(f["geometry"]) for f in features}
+    return {f["properties"]["冲突编号"]: shapely.geometry.shape(f["geometry"]) for f in features}
+
+
+def _assert_geometries_arrive_intact(browser, conflicts: gpd.GeoDataFrame) -> None:
+    """The conflicts as Leaflet holds them: at the first view within a pixel
+    of conflicts.gpkg (thinned to half a pixel), zoomed in equal to it to 6
+    decimals of a degree."""
     expected = conflicts.to_crs(4326).set_index("conflict_id").geometry
-    assert set(drawn) == set(expected.index)
     ids = list(expected.index)
+    name = map_variable(browser)
+    zoom = browser.execute_script("return window[arguments[0]].getZoom();", name)
+    pixel = 360 / (256 * 2**zoom)  # degrees of longitude
+    thinned = _conflict_shapes(browser)
+    assert set(thinned) == set(expected.index)
+    distance = shapely.hausdorff_distance([thinned[i] for i in ids], expected[ids].to_numpy())
+    assert distance.max() < pixel
+    assert sum(len(shapely.get_coordinates(g)) for g in thinned.values()) < len(
+        shapely.get_coordinates(expected.to_numpy())
+    )
+    browser.execute_script(
+        "window[arguments[0]].setZoom(arguments[1] + 1, {animate: false});", name, zoom
+    )
+    drawn = _conflict_shapes(browser)
     distance = shapely.hausdorff_distance([drawn[i] for i in ids], expected[ids].to_numpy())
     assert distance.max() < 2e-6  # degrees: ≈ 0.2 m, the rounding to 6 decimals
 

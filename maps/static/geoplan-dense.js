@@ -249,14 +249,26 @@
     return out;
   };
 
+  // A vertex this close (px, on both axes) to the last one traced is left out
+  // of a tile's path: at a city's first view a conflict a few pixels wide has
+  // hundreds of vertices, and stroking them all is most of its tiles' drawing.
+  var STEP_PX = 0.25;
+
   /* Trace feature k of a chunk onto a canvas path (px = (m - origin) * zoomScale). */
   function trace(ctx, d, k, ox, oy, z, closed) {
     project(d, k);
     for (var p = d.parts[k]; p < d.parts[k + 1]; p++) {
       for (var r = d.rings[p]; r < d.rings[p + 1]; r++) {
         var a = d.verts[r], b = d.verts[r + 1];
-        ctx.moveTo((d.mx[a] - ox) * z, (d.my[a] - oy) * z);
-        for (var v = a + 1; v < b; v++) ctx.lineTo((d.mx[v] - ox) * z, (d.my[v] - oy) * z);
+        var lx = (d.mx[a] - ox) * z, ly = (d.my[a] - oy) * z;
+        ctx.moveTo(lx, ly);
+        for (var v = a + 1; v < b; v++) {
+          var px = (d.mx[v] - ox) * z, py = (d.my[v] - oy) * z;
+          if (v < b - 1 && Math.abs(px - lx) < STEP_PX && Math.abs(py - ly) < STEP_PX) continue;
+          ctx.lineTo(px, py);
+          lx = px;
+          ly = py;
+        }
         if (closed) ctx.closePath();
       }
     }
@@ -315,9 +327,7 @@
      zoom: on its point (a cell not decoded: all below a pixel), else on its box's centre. */
   Dense.prototype.symbols = function (ctx, cells, s, ox, oy, z, style) {
     var grid = TILE / 4, taken = new Uint8Array(grid * grid); // one symbol per 4 px square
-    var pts = this.pts;
-    ctx.setLineDash([]);
-    ctx.beginPath();
+    var pts = this.pts, at = [];
     cells.forEach(function (cell) {
       var d = cell.data, m = d && d.mbox, n = d ? d.n : s === 0 ? cell.count : 0;
       for (var k = 0; k < n; k++) {
@@ -339,18 +349,32 @@
           Math.min(grid - 1, Math.max(0, Math.floor(cx / 4)));
         if (taken[g]) continue;
         taken[g] = 1;
-        ctx.moveTo(cx + 4, cy);
-        ctx.arc(cx, cy, 4, 0, 2 * Math.PI);
+        at.push(Math.round(cx) - SYMBOL, Math.round(cy) - SYMBOL);
       }
     });
     // the white rims first, so that crowded symbols merge into one red patch
     ctx.globalAlpha = 1;
-    ctx.lineWidth = 2;
-    ctx.strokeStyle = "#ffffff";
-    ctx.stroke();
-    ctx.fillStyle = style.color;
-    ctx.fill();
+    [disc("#ffffff", 5), disc(style.color, 4)].forEach(function (sprite) {
+      for (var i = 0; i < at.length; i += 2) ctx.drawImage(sprite, at[i], at[i + 1]);
+    });
   };
+
+  /* A disc of radius r px centred in a square canvas 2 * SYMBOL px wide, made
+     once per colour: a city's first view has thousands of symbols, and
+     copying a small image is cheaper to draw than as many arcs on one path. */
+  var SYMBOL = 6, discs = {};
+  function disc(color, r) {
+    var key = color + r;
+    if (!discs[key]) {
+      var canvas = discs[key] = document.createElement("canvas"), ctx = canvas.getContext("2d");
+      canvas.width = canvas.height = 2 * SYMBOL;
+      ctx.beginPath();
+      ctx.arc(SYMBOL, SYMBOL, r, 0, 2 * Math.PI);
+      ctx.fillStyle = color;
+      ctx.fill();
+    }
+    return discs[key];
+  }
 
   /* Whether (X, Y) (integers) is inside polygon feature k (even-odd over its rings). */
   function inside(d, k, X, Y) {

@@ -153,13 +153,33 @@
     geoplan.highlight(map, found.path.toGeoJSON());
   }
 
-  /* After the first frames have been painted: when the page is first idle
-     (at most a second on), so that reading the table delays no tile. */
+  /* After the first frame of the map: once the page has loaded and the canvas
+     tiles in view (dense layers' and overviews') have been drawn (at most 5 s
+     on) and painted, when the page is first idle (at most a second on). Idle
+     time comes while the tiles' chunks inflate, and reading a city's table
+     then (a sixth of a second) would delay them. */
   function afterPaint() {
-    return new Promise(function (resolve) {
-      requestAnimationFrame(function () {
-        if (window.requestIdleCallback) requestIdleCallback(resolve, { timeout: 1000 });
-        else setTimeout(resolve, 0);
+    var loading = geoplan.registry.reduce(function (out, entry) {
+      return out.concat([entry.layer.geoplanTiles, entry.layer.geoplanOverview]);
+    }, []).filter(function (tiles) {
+      return tiles && tiles._map && tiles.isLoading && tiles.isLoading();
+    }).map(function (tiles) {
+      return new Promise(function (resolve) { tiles.once("load", resolve); });
+    });
+    var loaded = document.readyState === "complete" ? Promise.resolve()
+      : new Promise(function (resolve) { window.addEventListener("load", resolve, { once: true }); });
+    var drawn = Promise.race([Promise.all(loading.concat([loaded])), new Promise(function (resolve) {
+      setTimeout(resolve, 5000);
+    })]);
+    return drawn.then(function () {
+      return new Promise(function (resolve) {
+        // the frame after the tiles' is the one that paints them
+        requestAnimationFrame(function () {
+          requestAnimationFrame(function () {
+            if (window.requestIdleCallback) requestIdleCallback(resolve, { timeout: 1000 });
+            else setTimeout(resolve, 0);
+          });
+        });
       });
     });
   }

@@ -131,6 +131,56 @@ var geoplan = (function () {
     };
   }
 
+  // Nesting depth of the rings' coordinates under a geometry's (L.GeoJSON.coordsToLatLngs).
+  var DEPTH = { LineString: 0, MultiLineString: 1, Polygon: 1, MultiPolygon: 2 };
+  var THIN_PX = 0.5;
+
+  /* A ring or line without the vertices within THIN_PX (on both axes) of the
+     last one kept; tol = [lon, lat] degrees of THIN_PX. A polygon's ring
+     that would keep fewer than four (a speck) is kept whole, a ring still. */
+  function thin(ring, tol, polygon) {
+    var out = [ring[0]], last = ring[0];
+    for (var i = 1; i < ring.length; i++) {
+      var c = ring[i];
+      if (i < ring.length - 1 && Math.abs(c[0] - last[0]) < tol[0] &&
+          Math.abs(c[1] - last[1]) < tol[1]) continue;
+      out.push(c);
+      last = c;
+    }
+    return polygon && out.length < 4 ? ring : out;
+  }
+
+  /* Give the features of a layer shown at load their shapes thinned to half
+     a pixel at the map's zoom, and their full ones once the map is zoomed in
+     past it: Leaflet projects, clips and simplifies every vertex it holds, and
+     a city's boundaries and rivers have tens of thousands below a pixel at
+     the first view (what Leaflet draws of them, simplified to a pixel, is
+     the same). */
+  function thinned(map, group, collection) {
+    var zoom = map.getZoom(), deg = THIN_PX * 360 / (256 * Math.pow(2, zoom));
+    var tol = [deg, deg * Math.cos(map.getCenter().lat * Math.PI / 180)], full = new Map();
+    collection.features.forEach(function (feature) {
+      var g = feature.geometry, polygon = g.type.indexOf("Polygon") >= 0;
+      function walk(c, d) {
+        return d ? c.map(function (x) { return walk(x, d - 1); }) : thin(c, tol, polygon);
+      }
+      if (!(g.type in DEPTH)) return;
+      full.set(feature, g.coordinates);
+      g.coordinates = walk(g.coordinates, DEPTH[g.type]);
+    });
+    function restore() {
+      if (map.getZoom() <= zoom + 0.5) return;
+      map.off("zoomend", restore);
+      L.GeoJSON.prototype.eachLayer.call(group, function (path) {
+        var g = path.feature.geometry;
+        if (!full.has(path.feature)) return;
+        g.coordinates = full.get(path.feature);
+        path.setLatLngs(L.GeoJSON.coordsToLatLngs(g.coordinates, DEPTH[g.type]));
+      });
+    }
+    map.on("zoomend", restore);
+  }
+
   /* A packed overlay: styles by the feature's _s, popups, tooltips, highlight.
      content = {features (packed), spec}. Its features are made when it is
      first put on the map or read (eachLayer, getLayers): a layer off at load
@@ -154,7 +204,9 @@ var geoplan = (function () {
     function fill() {
       if (filled) return;
       filled = true;
-      group.addData(unpack(content.features));
+      var collection = unpack(content.features), map = group._map;
+      if (map) thinned(map, group, collection);
+      group.addData(collection);
     }
     ["eachLayer", "getLayers"].forEach(function (method) {
       group[method] = function () {
