@@ -30,7 +30,15 @@ _ROUNDED = {"area_m2": 2, "area_mu": 2, "area_ha": 4, "distance_m": 2}
 T = TypeVar("T")
 
 
-class ConflictRecords(Sequence[dict[str, Any]]):
+class _Sliced(Sequence[T]):
+    """A sequence that makes its items a slice at a time, and is read so."""
+
+    def __iter__(self) -> Iterator[T]:
+        for rows in chunked(self):
+            yield from rows
+
+
+class ConflictRecords(_Sliced[dict[str, Any]]):
     """The conflict rows without geometry, JSON-ready (NaN → None, areas rounded).
 
     Parameters
@@ -64,10 +72,6 @@ class ConflictRecords(Sequence[dict[str, Any]]):
         position = range(len(self))[index]  # IndexError beyond the rows, as a list
         return _rows(self._table.iloc[position : position + 1])[0]
 
-    def __iter__(self) -> Iterator[dict[str, Any]]:
-        for start in range(0, len(self), CHUNK):
-            yield from self[start : start + CHUNK]
-
     def in_severity_order(self) -> ConflictRecords:
         """The records most severe first, then by area (largest first), then by id."""
         table = self._table
@@ -94,7 +98,7 @@ def records_of(conflicts: Sequence[dict[str, Any]]) -> ConflictRecords:
     return ConflictRecords(table)
 
 
-class MappedRows(Sequence[T]):
+class MappedRows(_Sliced[T]):
     """``function`` of each of ``rows``, made as they are read (a slice at a time).
 
     Parameters
@@ -121,10 +125,6 @@ class MappedRows(Sequence[T]):
         if isinstance(index, slice):
             return [self._function(row) for row in self._rows[index]]
         return self._function(self._rows[index])
-
-    def __iter__(self) -> Iterator[T]:
-        for start in range(0, len(self), CHUNK):
-            yield from self[start : start + CHUNK]
 
 
 def chunked(rows: Sequence[T], size: int = CHUNK) -> Iterator[list[T] | Sequence[T]]:
