@@ -322,11 +322,13 @@
   };
 
   var MIN_PX = 8; // a feature smaller than this on screen gets a symbol (spec.symbols)
+  // One symbol per square of this side (px): a disc is 8 px across, crowded ones merge.
+  var SPACING = 6;
 
   /* A dot on each feature of style s smaller than MIN_PX, so it shows at every
      zoom: on its point (a cell not decoded: all below a pixel), else on its box's centre. */
   Dense.prototype.symbols = function (ctx, cells, s, ox, oy, z, style) {
-    var grid = TILE / 4, taken = new Uint8Array(grid * grid); // one symbol per 4 px square
+    var grid = Math.ceil(TILE / SPACING), taken = new Uint8Array(grid * grid);
     var pts = this.pts, at = [];
     cells.forEach(function (cell) {
       var d = cell.data, m = d && d.mbox, n = d ? d.n : s === 0 ? cell.count : 0;
@@ -345,8 +347,8 @@
           cy = ((m[4 * k + 1] + m[4 * k + 3]) / 2 - oy) * z;
         }
         if (cx < -6 || cy < -6 || cx > TILE + 6 || cy > TILE + 6) continue;
-        var g = Math.min(grid - 1, Math.max(0, Math.floor(cy / 4))) * grid +
-          Math.min(grid - 1, Math.max(0, Math.floor(cx / 4)));
+        var g = Math.min(grid - 1, Math.max(0, Math.floor(cy / SPACING))) * grid +
+          Math.min(grid - 1, Math.max(0, Math.floor(cx / SPACING)));
         if (taken[g]) continue;
         taken[g] = 1;
         at.push(Math.round(cx) - SYMBOL, Math.round(cy) - SYMBOL);
@@ -522,10 +524,22 @@
   /* The generalized overview on canvas tiles, drawn from its arrays (no
      Leaflet path per polygon); options.arrays (packedPolygons), options.styles. */
   var OverviewTiles = CanvasTiles.extend({
-    createTile: function (coords) {
-      var canvas = L.DomUtil.create("canvas", "leaflet-tile"), a = this.options.arrays;
+    /* Drawn once the script adding the layer has run, and marked loaded as
+       drawn: a tile returned drawn would be drawn in that script, and marked
+       loaded by Leaflet a frame later. */
+    createTile: function (coords, done) {
+      var canvas = L.DomUtil.create("canvas", "leaflet-tile"), self = this;
       canvas.width = TILE;
       canvas.height = TILE;
+      Promise.resolve().then(function () {
+        self.draw(canvas, coords);
+        done(null, canvas);
+      });
+      return canvas;
+    },
+
+    draw: function (canvas, coords) {
+      var a = this.options.arrays;
       var ctx = canvas.getContext("2d"), z = Math.pow(2, coords.z), m = a.mbox;
       var ox = coords.x * TILE / z, oy = coords.y * TILE / z, pad = 4 / z;
       this.options.styles.forEach(function (style, s) {
@@ -545,7 +559,6 @@
         }
         if (any) paint(ctx, style, true);
       });
-      return canvas;
     }
   });
 

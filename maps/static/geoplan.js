@@ -136,8 +136,9 @@ var geoplan = (function () {
   var THIN_PX = 0.5;
 
   /* A ring or line without the vertices within THIN_PX (on both axes) of the
-     last one kept; tol = [lon, lat] degrees of THIN_PX. A polygon's ring
-     that would keep fewer than four (a speck) is kept whole, a ring still. */
+     last one kept, then simplified (Douglas-Peucker) to THIN_PX; tol = [lon,
+     lat] degrees of THIN_PX. A polygon's ring that would keep fewer than four
+     (a speck) is kept whole, a ring still. */
   function thin(ring, tol, polygon) {
     var out = [ring[0]], last = ring[0];
     for (var i = 1; i < ring.length; i++) {
@@ -147,7 +148,36 @@ var geoplan = (function () {
       out.push(c);
       last = c;
     }
+    out = simplified(out, tol);
     return polygon && out.length < 4 ? ring : out;
+  }
+
+  /* The vertices of a line that Douglas-Peucker keeps at a tolerance of one
+     unit, in coordinates divided by tol (THIN_PX on each axis); its ends stay. */
+  function simplified(line, tol) {
+    var n = line.length;
+    if (n < 3) return line;
+    var keep = new Uint8Array(n), stack = [0, n - 1];
+    keep[0] = keep[n - 1] = 1;
+    while (stack.length) {
+      var last = stack.pop(), first = stack.pop();
+      var ax = line[first][0] / tol[0], ay = line[first][1] / tol[1];
+      var dx = line[last][0] / tol[0] - ax, dy = line[last][1] / tol[1] - ay;
+      var len = dx * dx + dy * dy, far = 1, at = -1;
+      for (var i = first + 1; i < last; i++) {
+        var px = line[i][0] / tol[0] - ax, py = line[i][1] / tol[1] - ay;
+        var t = len ? Math.max(0, Math.min(1, (px * dx + py * dy) / len)) : 0;
+        var ex = px - t * dx, ey = py - t * dy, d = ex * ex + ey * ey;
+        if (d > far) {
+          far = d;
+          at = i;
+        }
+      }
+      if (at < 0) continue;
+      keep[at] = 1;
+      stack.push(first, at, at, last);
+    }
+    return line.filter(function (c, i) { return keep[i]; });
   }
 
   /* Give the features of a layer shown at load their shapes thinned to half
