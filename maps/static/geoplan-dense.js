@@ -8,7 +8,8 @@
 (function (geoplan) {
   "use strict";
 
-  var TILE = 256;
+  // Web Mercator px of the world at zoom 0, and the side of a canvas tile (px)
+  var WORLD = 256, TILE = 512;
   // With symbols (radius 4 px), a feature's outline is drawn from this size on:
   // a smaller one lies under its symbol, drawn from its point.
   var OUTLINE_PX = 3;
@@ -61,10 +62,10 @@
     return out;
   };
 
-  function mercX(lon) { return (lon + 180) / 360 * TILE; }
+  function mercX(lon) { return (lon + 180) / 360 * WORLD; }
   function mercY(lat) {
     var s = Math.sin(lat * Math.PI / 180);
-    return (0.5 - Math.log((1 + s) / (1 - s)) / (4 * Math.PI)) * TILE;
+    return (0.5 - Math.log((1 + s) / (1 - s)) / (4 * Math.PI)) * WORLD;
   }
 
   function zigzag(u) { return u % 2 ? -(u + 1) / 2 : u / 2; }
@@ -162,7 +163,7 @@
       var cos = Math.cos((c[1] + c[3]) / 360 * Math.PI);
       var cell = { w: c[0], s: c[1], e: c[2], n: c[3], count: c[4], chunk: c[5], data: null,
         pending: null, x0: mercX(c[0]), x1: mercX(c[2]), y0: mercY(c[3]), y1: mercY(c[1]),
-        start: start, spanPx: c[6] / 360 * TILE / cos };
+        start: start, spanPx: c[6] / 360 * WORLD / cos };
       start += c[4];
       return cell;
     });
@@ -439,7 +440,7 @@
     var self = this, lon = latlng.lng, lat = latlng.lat, X = lon * this.scale, Y = lat * this.scale;
     var px = mercX(lon), py = mercY(lat), tol = 5 / Math.pow(2, map.getZoom());
     var wanted = this.cellsIn(px - tol, py - tol, px + tol, py + tol);
-    var margin = this.polygon ? 0 : (tol / TILE) * 360 * this.scale * 4;
+    var margin = this.polygon ? 0 : (tol / WORLD) * 360 * this.scale * 4;
     return Promise.all([this.index()].concat(wanted.map(function (i) { return self.cell(i); })))
       .then(function (got) {
         var index = got[0], out = [];
