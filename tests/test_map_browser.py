@@ -221,3 +221,57 @@ def test_amap_basemap_shifts_the_overlays_into_gcj02_and_fetches_only_its_tiles(
     got = shapely.get_coordinates(shapely.geometry.shape(drawn))
     assert np.abs(got - expected).max() < 1e-5  # rounded to 5 decimals for display
     assert np.abs(got - lonlat).max() > 3e-3  # a few hundred metres: the shift happened
+
+
+_SHAPES_AT_LOAD = """
+const name = arguments[0], m = window[name], out = [];
+for (const key of Object.keys(window)) {
+  const layer = window[key];
+  if (!key.startsWith('geo_json_layer_') || !m.hasLayer(layer)) continue;
+  const full = geoplan.unpack(geoplan.data(key + '_data').features).features;
+  const shown = layer.getLayers().map(p => p.feature.geometry);
+  out.push(full.map((f, k) => [f.geometry.type, f.geometry.coordinates, shown[k].coordinates]));
+}
+return [m.getZoom(), out];
+"""
+
+
+def _mercator_px(coords: np.ndarray, zoom: float) -> np.ndarray:
+    """Lon/lat (degrees) as Web Mercator pixels at ``zoom`` (Leaflet's 256 px world)."""
+    size = 256 * 2**zoom
+    s = np.sin(np.radians(coords[:, 1]))
+    y = (0.5 - np.log((1 + s) / (1 - s)) / (4 * np.pi)) * size
+    return np.column_stack([(coords[:, 0] + 180) / 360 * size, y])
+
+
+def _rings(coordinates, depth: int):
+    """The rings or lines of a GeoJSON geometry's coordinates, nested ``depth`` deep."""
+    if depth == 0:
+        yield np.asarray(coordinates, dtype=float)
+        return
+    for part in coordinates:
+        yield from _rings(part, depth - 1)
+
+
+def test_shapes_shown_at_load_keep_every_vertex_within_half_a_pixel(browser, demo_out):
+    load = open_page(browser, demo_out / "map.html")
+    assert load.console_errors == [], load
+    zoom, layers = browser.execute_script(_SHAPES_AT_LOAD, map_variable(browser))
+    depth = {"LineString": 0, "MultiLineString": 1, "Polygon": 1, "MultiPolygon": 2}
+    full_vertices = kept_vertices = 0
+    worst = 0.0
+    for features in layers:
+        for kind, full, shown in features:
+            for ring, kept in zip(
+                _rings(full, depth[kind]), _rings(shown, depth[kind]), strict=True
+            ):
+                full_vertices += len(ring)
+                kept_vertices += len(kept)
+                line = shapely.LineString(_mercator_px(kept, zoom))
+                points = shapely.points(_mercator_px(ring, zoom))
+                worst = max(worst, float(shapely.distance(line, points).max()))
+    assert len(layers) >= 5 and full_vertices > 10_000
+    # fewer vertices for Leaflet, none of the shapes moved by half a pixel or more
+    # (the page measures pixels at the map's centre latitude: 1 % allowed for that)
+    assert kept_vertices < 0.7 * full_vertices
+    assert worst < 0.5 * 1.01, worst

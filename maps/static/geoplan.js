@@ -134,27 +134,30 @@ var geoplan = (function () {
   // Nesting depth of the rings' coordinates under a geometry's (L.GeoJSON.coordsToLatLngs).
   var DEPTH = { LineString: 0, MultiLineString: 1, Polygon: 1, MultiPolygon: 2 };
   var THIN_PX = 0.5;
+  // The share of THIN_PX that the first, cheaper pass may move a vertex, on each axis.
+  var RADIAL = 0.25;
 
-  /* A ring or line without the vertices within THIN_PX (on both axes) of the
-     last one kept, then simplified (Douglas-Peucker) to THIN_PX; tol = [lon,
-     lat] degrees of THIN_PX. A polygon's ring that would keep fewer than four
-     (a speck) is kept whole, a ring still. */
+  /* A ring or line whose every vertex is within THIN_PX of what is kept of
+     it; tol = [lon, lat] degrees of THIN_PX. First without the vertices
+     within RADIAL * THIN_PX (on both axes) of the last one kept, then
+     simplified (Douglas-Peucker) to the rest of THIN_PX. A polygon's ring
+     that would keep fewer than four (a speck) is kept whole, a ring still. */
   function thin(ring, tol, polygon) {
-    var out = [ring[0]], last = ring[0];
+    var out = [ring[0]], last = ring[0], near = [tol[0] * RADIAL, tol[1] * RADIAL];
     for (var i = 1; i < ring.length; i++) {
       var c = ring[i];
-      if (i < ring.length - 1 && Math.abs(c[0] - last[0]) < tol[0] &&
-          Math.abs(c[1] - last[1]) < tol[1]) continue;
+      if (i < ring.length - 1 && Math.abs(c[0] - last[0]) < near[0] &&
+          Math.abs(c[1] - last[1]) < near[1]) continue;
       out.push(c);
       last = c;
     }
-    out = simplified(out, tol);
+    out = simplified(out, tol, 1 - RADIAL * Math.SQRT2);
     return polygon && out.length < 4 ? ring : out;
   }
 
-  /* The vertices of a line that Douglas-Peucker keeps at a tolerance of one
-     unit, in coordinates divided by tol (THIN_PX on each axis); its ends stay. */
-  function simplified(line, tol) {
+  /* The vertices of a line that Douglas-Peucker keeps at a tolerance of
+     `units`, in coordinates divided by tol (THIN_PX on each axis); its ends stay. */
+  function simplified(line, tol, units) {
     var n = line.length;
     if (n < 3) return line;
     var keep = new Uint8Array(n), stack = [0, n - 1];
@@ -163,7 +166,7 @@ var geoplan = (function () {
       var last = stack.pop(), first = stack.pop();
       var ax = line[first][0] / tol[0], ay = line[first][1] / tol[1];
       var dx = line[last][0] / tol[0] - ax, dy = line[last][1] / tol[1] - ay;
-      var len = dx * dx + dy * dy, far = 1, at = -1;
+      var len = dx * dx + dy * dy, far = units * units, at = -1;
       for (var i = first + 1; i < last; i++) {
         var px = line[i][0] / tol[0] - ax, py = line[i][1] / tol[1] - ay;
         var t = len ? Math.max(0, Math.min(1, (px * dx + py * dy) / len)) : 0;
