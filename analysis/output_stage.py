@@ -237,9 +237,7 @@ def _steps(
         if has_county_maps(loaded):
             page = province_map(result, render, subtitle=subtitle, density=density)
         else:
-            page = render_map(
-                loaded, conflicts, subtitle=subtitle, basemap=basemap, density=density
-            )
+            page = render(loaded, conflicts, subtitle=subtitle, density=density)
         (staging / "map.html").write_text(page, encoding="utf-8")
 
     def report_file(name: str) -> Callable[..., None]:

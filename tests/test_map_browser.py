@@ -9,6 +9,7 @@ import pytest
 import shapely
 import shapely.geometry
 from click.testing import CliRunner
+from pyproj import Transformer
 
 from browser import click_at, control_labels, map_variable, open_page, overlays
 from engine_cases import EPSG, box, rule, write_project
@@ -236,12 +237,15 @@ return [m.getZoom(), out];
 """
 
 
+_TO_WEB_MERCATOR = Transformer.from_crs(4326, 3857, always_xy=True)
+_HALF_WORLD_M = 20037508.342789244  # EPSG:3857's easting at 180°
+
+
 def _mercator_px(coords: np.ndarray, zoom: float) -> np.ndarray:
-    """Lon/lat (degrees) as Web Mercator pixels at ``zoom`` (Leaflet's 256 px world)."""
-    size = 256 * 2**zoom
-    s = np.sin(np.radians(coords[:, 1]))
-    y = (0.5 - np.log((1 + s) / (1 - s)) / (4 * np.pi)) * size
-    return np.column_stack([(coords[:, 0] + 180) / 360 * size, y])
+    """Lon/lat (degrees) as Web Mercator pixels at ``zoom`` (Leaflet's 256 px world), by PROJ."""
+    x, y = _TO_WEB_MERCATOR.transform(coords[:, 0], coords[:, 1])
+    px_per_m = 256 * 2**zoom / (2 * _HALF_WORLD_M)
+    return np.column_stack([(x + _HALF_WORLD_M) * px_per_m, (_HALF_WORLD_M - y) * px_per_m])
 
 
 def _rings(coordinates, depth: int):
